@@ -1,0 +1,49 @@
+"""warmfund: the Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from app.config import load_settings
+
+
+def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
+    """Build the app. `test_config` overrides settings section by section (tests, tools)."""
+    from app import db, errors
+    from app.ratelimit import RateLimiter
+    from app.runtime import build_runtime
+    from app.web import admin_api, api, notify
+
+    settings = load_settings(test_config)
+    runtime = build_runtime(settings)
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(
+        SECRET_KEY=runtime.deps.secret_key,
+        MAX_CONTENT_LENGTH=settings.get("app", "max_body_bytes"),
+        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["warmfund"] = runtime
+    runtime.extras["rate_limiter"] = RateLimiter(_redis_client(settings))
+    db.init_app(app)
+    errors.register_error_handlers(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(notify.bp)
+    app.register_blueprint(admin_api.bp)
+    logging.getLogger("warmfund").setLevel(logging.INFO)
+    return app
+
+
+def _redis_client(settings: Any) -> Any:
+    url = settings.get("redis", "url")
+    if not url:
+        return None
+    import redis
+
+    return redis.Redis.from_url(url)

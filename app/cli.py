@@ -1,0 +1,222 @@
+"""The `warmfund` command (a Flask CLI group): init, admin, units, reconcile, totals, simulator."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from app import create_app
+from app.runtime import Runtime
+from app.services import accounts, campaigns, ledger_check, reconcile, unit_import
+from app.services.accounts import SYSTEM
+from app.services.errors import DomainError
+
+DEMO_UNITS = Path(__file__).resolve().parent / "demo" / "units.csv"
+
+
+def _runtime() -> Runtime:
+    found: Runtime = current_app.extensions["warmfund"]
+    return found
+
+
+def _fail(exc: DomainError) -> None:
+    raise click.ClickException(exc.message)
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,
+             load_dotenv=False)
+def main() -> None:
+    """warmfund — 一元捐 / 十元捐 donations for the union's relief fund."""
+
+
+@main.command("init")
+@click.option("--demo/--no-demo", default=None,
+              help="Load the demo unit tree (default: [app].demo_data).")
+@with_appcontext
+def init_command(demo: bool | None) -> None:
+    """Create or upgrade the schema and ensure the default campaigns."""
+    from models.migrate import upgrade
+
+    rt = _runtime()
+    if rt.engine.dialect.name == "sqlite":
+        rt.settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(rt.engine)
+    now = rt.deps.clock()
+    with rt.sessions() as session:
+        created = campaigns.ensure_default_campaigns(session, now)
+        if demo if demo is not None else rt.settings.get("app", "demo_data"):
+            _load_demo(session, rt)
+    click.echo(f"schema is up to date; campaigns created: {', '.join(created) or 'none'}")
+
+
+def _load_demo(session: object, rt: Runtime) -> None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    rows = unit_import.read_rows(DEMO_UNITS.name, DEMO_UNITS.read_bytes())
+    report = unit_import.import_units(session, rows, rt.deps.clock())
+    click.echo(f"demo units: {len(report.created)} created, {len(report.updated)} updated")
+    if rt.settings.development and not accounts.list_accounts(session):
+        password = secrets.token_urlsafe(9)
+        accounts.create_account(session, SYSTEM, username="admin", password=password,
+                                role="admin", unit_code=None, now=rt.deps.clock())
+        path = rt.settings.instance_dir / "dev-admin-password.txt"
+        path.write_text(password + "\n")
+        path.chmod(0o600)
+        click.echo(f"development admin: admin / {password}  (also in {path})")
+
+
+@main.group("admin")
+def admin_group() -> None:
+    """Admin and organizer accounts."""
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException("no password on standard input")
+    return line.rstrip("\r\n")
+
+
+@admin_group.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "organizer"]), required=True)
+@click.option("--unit", "unit_code", default=None, help="Unit code (organizers).")
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Read the password from one line of standard input.")
+@with_appcontext
+def admin_create(name: str, role: str, unit_code: str | None, password_stdin: bool) -> None:
+    rt = _runtime()
+    password = _read_password()
+    with rt.sessions() as session:
+        try:
+            accounts.create_account(session, SYSTEM, username=name, password=password,
+                                    role=role, unit_code=unit_code, now=rt.deps.clock())
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(f"created {role} {name}")
+
+
+@admin_group.command("list")
+@with_appcontext
+def admin_list() -> None:
+    with _runtime().sessions() as session:
+        for a in accounts.list_accounts(session):
+            state = "active" if a["active"] else "disabled"
+            click.echo(f"{a['username']}\t{a['role']}\t{a['unit'] or '-'}\t{state}")
+
+
+@admin_group.command("disable")
+@click.argument("name")
+@with_appcontext
+def admin_disable(name: str) -> None:
+    rt = _runtime()
+    with rt.sessions() as session:
+        try:
+            accounts.disable_account(session, SYSTEM, name, rt.deps.clock())
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(f"disabled {name}")
+
+
+@admin_group.command("reset-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, required=True)
+@with_appcontext
+def admin_reset_password(name: str, password_stdin: bool) -> None:
+    rt = _runtime()
+    password = _read_password()
+    with rt.sessions() as session:
+        try:
+            accounts.reset_password(session, SYSTEM, name, password, rt.deps.clock())
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(f"password reset for {name}")
+
+
+@main.group("units")
+def units_group() -> None:
+    """The unit tree."""
+
+
+@units_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def units_import(file: Path) -> None:
+    """Import units from CSV or XLSX (code,name,parent_code,kind[,headcount])."""
+    from tqdm import tqdm
+
+    rt = _runtime()
+    try:
+        rows = unit_import.read_rows(file.name, file.read_bytes())
+        with rt.sessions() as session, tqdm(total=len(rows), unit="unit",
+                                            disable=len(rows) < 200) as bar:
+            report = unit_import.import_units(session, rows, rt.deps.clock(), bar.update)
+    except unit_import.ImportFileError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException(f"{len(exc.problems)} problem(s); nothing imported") from exc
+    click.echo(f"created {len(report.created)}, updated {len(report.updated)}, "
+               f"unchanged {report.unchanged}")
+    if report.missing:
+        click.echo("not in the file (left as they are): " + ", ".join(report.missing))
+
+
+@main.command("reconcile")
+@with_appcontext
+def reconcile_command() -> None:
+    """Ask WeChat Pay about every pending order; record payments, close expired orders."""
+    rt = _runtime()
+    with rt.sessions() as session:
+        report = reconcile.reconcile(session, rt.deps)
+    click.echo(f"checked {report.checked}: paid {report.paid}, closed {report.closed}, "
+               f"still pending {report.still_pending}, failed {len(report.failed)}")
+    for failure in report.failed:
+        click.echo(f"  {failure}", err=True)
+    if report.failed:
+        sys.exit(1)
+
+
+@main.group("totals")
+def totals_group() -> None:
+    """Running totals against the ledger."""
+
+
+@totals_group.command("verify")
+@click.option("--repair", is_flag=True, help="Rebuild drifted totals from the ledger.")
+@with_appcontext
+def totals_verify(repair: bool) -> None:
+    """Recompute every total from the ledger and report (or repair) any drift."""
+    rt = _runtime()
+    with rt.sessions() as session:
+        drift = (ledger_check.repair_totals(session) if repair
+                 else ledger_check.find_drift(session))
+    for d in drift:
+        click.echo(f"campaign {d.campaign_id} {d.scope} {d.unit_id}: stored {d.stored}, "
+                   f"ledger {d.expected}")
+    if not drift:
+        click.echo("all totals equal the ledger")
+    elif not repair:
+        sys.exit(1)
+    else:
+        click.echo(f"repaired {len(drift)} total(s)")
+
+
+@main.command("simulator")
+@click.option("--port", type=int, default=9090, show_default=True)
+@with_appcontext
+def simulator_command(port: int) -> None:
+    """Run the local stand-in of WeChat's servers (development credentials in instance/)."""
+    from wechat.keys import generate_dev_credentials
+    from wechat.simulator import run_simulator, simulator_config_from_dev_credentials
+
+    creds = generate_dev_credentials(_runtime().settings.instance_dir / "dev-credentials")
+    click.echo(f"WeChat stand-in on http://127.0.0.1:{port} — point the app at it with\n"
+               f"  WARMFUND_WECHAT_API_BASE=http://127.0.0.1:{port} "
+               f"WARMFUND_WECHAT_PAY_API_BASE=http://127.0.0.1:{port}")
+    run_simulator(simulator_config_from_dev_credentials(creds), port)

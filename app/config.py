@@ -1,0 +1,239 @@
+"""Settings: TOML at $WARMFUND_CONFIG, overridden by WARMFUND_<SECTION>_<KEY>, checked once.
+
+Reading happens only inside create_app() (never at import time). A missing or malformed value
+stops start-up with a ConfigError that names the key.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+CONFIG_ENV = "WARMFUND_CONFIG"
+
+# Every key the application reads, with its development default. config.example.toml documents
+# each one; a key not listed here is refused so that a typo cannot silently do nothing.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "app": {
+        "secret_key": "",
+        "public_url": "http://127.0.0.1:5000",
+        "max_quantity": 100,
+        "token_ttl_seconds": 7200,
+        "instance_dir": "instance",
+        "max_body_bytes": 65536,
+        "demo_data": False,
+        "timezone": "Asia/Shanghai",
+    },
+    "database": {"url": "", "echo": False},
+    "redis": {"url": ""},
+    "wechat": {
+        "appid": "",
+        "secret": "",
+        "api_base": "https://api.weixin.qq.com",
+        "use_simulator": False,
+        "timeout_seconds": 5.0,
+    },
+    "wechat.miniprogram": {
+        "page": "pages/donate/donate",
+        "env_version": "release",
+        "verify_file_name": "",
+        "verify_file_content": "",
+    },
+    "wechat.pay": {
+        "version": "v3",
+        "mchid": "",
+        "api_base": "https://api.mch.weixin.qq.com",
+        "notify_url": "",
+        "refund_notify_url": "",
+        "apiv3_key": "",
+        "merchant_private_key": "",
+        "merchant_serial_no": "",
+        "wechatpay_public_key": "",
+        "wechatpay_public_key_id": "",
+        "order_expire_minutes": 30,
+        "api_key": "",
+    },
+    "qr": {"font_path": ""},
+}
+
+# Without a config file the app runs on development defaults: SQLite under instance/, the local
+# stand-in of WeChat with keys generated at first start, and the demo unit tree.
+DEVELOPMENT_OVERRIDES: dict[str, dict[str, Any]] = {
+    "app": {"demo_data": True},
+    "wechat": {"use_simulator": True},
+}
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The checked configuration. `raw` keeps every section as loaded, for adapters."""
+
+    raw: dict[str, dict[str, Any]]
+    development: bool
+
+    def get(self, section: str, key: str) -> Any:
+        return self.raw[section][key]
+
+    @property
+    def database_url(self) -> str:
+        return str(self.raw["database"]["url"])
+
+    @property
+    def instance_dir(self) -> Path:
+        return Path(self.raw["app"]["instance_dir"]).resolve()
+
+    @property
+    def public_url(self) -> str:
+        return str(self.raw["app"]["public_url"]).rstrip("/")
+
+    @property
+    def use_simulator(self) -> bool:
+        return bool(self.raw["wechat"]["use_simulator"])
+
+
+def load_settings(
+    overrides: dict[str, dict[str, Any]] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """File, then environment, then explicit overrides (tests); then checked."""
+    env = dict(os.environ if environ is None else environ)
+    raw = copy.deepcopy(DEFAULTS)
+    path = env.get(CONFIG_ENV, "")
+    development = not path
+    if development:
+        _merge(raw, DEVELOPMENT_OVERRIDES, source="development defaults")
+    else:
+        _merge(raw, _read_toml(Path(path)), source=path)
+    _merge(raw, _from_environment(env), source="environment")
+    if overrides:
+        _merge(raw, overrides, source="overrides")
+    _fill_derived(raw)
+    _check(raw)
+    return Settings(raw=raw, development=development)
+
+
+def _read_toml(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{CONFIG_ENV}: cannot read {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{CONFIG_ENV}: {path} is not valid TOML: {exc}") from exc
+    return _flatten_sections(data)
+
+
+def _flatten_sections(data: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """{"wechat": {"pay": {...}}} -> {"wechat.pay": {...}} so sections match DEFAULTS."""
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in data.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and name in DEFAULTS:
+            plain = {k: v for k, v in value.items() if not isinstance(v, dict)}
+            sections[name] = plain
+            sections.update(_flatten_sections(
+                {k: v for k, v in value.items() if isinstance(v, dict)}, name))
+        else:
+            raise ConfigError(f"unknown configuration section or key: [{name}]")
+    return sections
+
+
+def env_name(section: str, key: str) -> str:
+    return "WARMFUND_" + section.replace(".", "_").upper() + "_" + key.upper()
+
+
+def _from_environment(env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for section, keys in DEFAULTS.items():
+        for key, default in keys.items():
+            value = env.get(env_name(section, key))
+            if value is not None:
+                found.setdefault(section, {})[key] = _convert(value, default, section, key)
+    return found
+
+
+def _convert(value: str, default: Any, section: str, key: str) -> Any:
+    name = env_name(section, key)
+    if isinstance(default, bool):
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {value!r}")
+    if isinstance(default, int | float):
+        try:
+            return type(default)(value)
+        except ValueError as exc:
+            raise ConfigError(f"{name}: expected a number, got {value!r}") from exc
+    return value
+
+
+def _merge(raw: dict[str, dict[str, Any]], extra: dict[str, dict[str, Any]], source: str) -> None:
+    for section, values in extra.items():
+        if section not in DEFAULTS:
+            raise ConfigError(f"{source}: unknown section [{section}]")
+        for key, value in values.items():
+            if key not in DEFAULTS[section]:
+                raise ConfigError(f"{source}: unknown key [{section}].{key}")
+            default = DEFAULTS[section][key]
+            if not _same_kind(value, default):
+                raise ConfigError(
+                    f"[{section}].{key} must be {type(default).__name__}, got {value!r}")
+            raw[section][key] = value
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, type(default)) and not (
+        isinstance(value, bool) and not isinstance(default, bool))
+
+
+def _fill_derived(raw: dict[str, dict[str, Any]]) -> None:
+    app, pay = raw["app"], raw["wechat.pay"]
+    if not raw["database"]["url"]:
+        db_file = Path(app["instance_dir"]).resolve() / "warmfund.db"
+        raw["database"]["url"] = f"sqlite:///{db_file}"
+    base = str(app["public_url"]).rstrip("/")
+    pay["notify_url"] = pay["notify_url"] or f"{base}/wechat/pay/notify"
+    pay["refund_notify_url"] = pay["refund_notify_url"] or f"{base}/wechat/pay/refund-notify"
+
+
+def _check(raw: dict[str, dict[str, Any]]) -> None:
+    app = raw["app"]
+    _require_url("[app].public_url", app["public_url"])
+    for key in ("max_quantity", "token_ttl_seconds", "max_body_bytes"):
+        if app[key] < 1:
+            raise ConfigError(f"[app].{key} must be a positive integer")
+    try:
+        make_url(raw["database"]["url"])
+    except ArgumentError as exc:
+        raise ConfigError(f"[database].url is not a database URL: {exc}") from exc
+    if raw["redis"]["url"] and not str(raw["redis"]["url"]).startswith(("redis://", "rediss://")):
+        raise ConfigError("[redis].url must start with redis:// or rediss://")
+    if raw["wechat.pay"]["version"] not in ("v3", "v2"):
+        raise ConfigError('[wechat.pay].version must be "v3" or "v2"')
+    if raw["wechat.pay"]["order_expire_minutes"] < 5:
+        raise ConfigError("[wechat.pay].order_expire_minutes must be at least 5")
+    if raw["wechat.miniprogram"]["env_version"] not in ("release", "trial", "develop"):
+        raise ConfigError("[wechat.miniprogram].env_version must be release, trial or develop")
+
+
+def _require_url(name: str, value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")

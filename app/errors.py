@@ -1,0 +1,59 @@
+"""The one place that turns errors into the contract's JSON shape."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from app.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    "invalid_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "campaign_closed": 409,
+    "unit_inactive": 409,
+    "payload_too_large": 413,
+    "rate_limited": 429,
+    "wechat_unavailable": 502,
+}
+
+_HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "invalid_request", 413: "payload_too_large", 429: "rate_limited"}
+
+_HTTP_MESSAGES = {
+    "invalid_request": "请求有误",
+    "unauthorized": "请先登录",
+    "forbidden": "没有权限",
+    "not_found": "找不到该内容",
+    "payload_too_large": "请求内容过大",
+    "rate_limited": "操作太频繁，请稍后再试",
+}
+
+
+def error_response(code: str, message: str) -> tuple[Response, int]:
+    return jsonify({"error": {"code": code, "message": message}}), STATUS.get(code, 400)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> tuple[Response, int]:
+        return error_response(exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[Response, int] | HTTPException:
+        code = _HTTP_CODES.get(exc.code or 500)
+        if code is None:
+            return exc
+        return error_response(code, _HTTP_MESSAGES[code])
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error")
+        return jsonify({"error": {"code": "internal_error",
+                                  "message": "服务器开小差了，请稍后再试"}}), 500

@@ -1,0 +1,157 @@
+"""Everything create_app() builds once: the engine, the adapters and, in development, the
+local stand-in of WeChat."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import DEFAULTS, ConfigError, Settings
+from app.services.deps import Deps, utc_now
+from app.services.shared_token import DatabaseTokenStore, RedisTokenStore
+from models.database import make_engine, make_session_factory
+from wechat import MiniProgramClient, PayConfig, PayV3Client
+from wechat.keys import generate_dev_credentials, load_private_key, load_public_key
+from wechat.simulator import SimulatorServer, simulator_config_from_dev_credentials
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    deps: Deps
+    simulator: SimulatorServer | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    if settings.get("wechat.pay", "version") == "v2":
+        raise ConfigError('[wechat.pay].version = "v2" is not supported yet: APIv2 merchants '
+                          'arrive in a later release; use "v3"')
+    simulator = _start_simulator(settings) if settings.use_simulator else None
+    engine = make_engine(settings.database_url, echo=settings.get("database", "echo"))
+    sessions = make_session_factory(engine)
+    deps = Deps(
+        pay=PayV3Client(_pay_config(settings)),
+        miniprogram=_miniprogram(settings, sessions),
+        secret_key=_secret_key(settings),
+        clock=utc_now,
+        max_quantity=settings.get("app", "max_quantity"),
+        token_ttl_seconds=settings.get("app", "token_ttl_seconds"),
+        order_expire_minutes=settings.get("wechat.pay", "order_expire_minutes"),
+        public_url=settings.public_url,
+    )
+    return Runtime(settings, engine, sessions, deps, simulator)
+
+
+_simulators: dict[str, SimulatorServer] = {}
+_simulators_lock = threading.Lock()
+
+
+def _start_simulator(settings: Settings) -> SimulatorServer | None:
+    """Fill the WeChat settings with development credentials; run the stand-in in this process
+    unless api_base already points at one (`warmfund simulator --port N`)."""
+    creds = generate_dev_credentials(settings.instance_dir / "dev-credentials")
+    wechat, pay = settings.raw["wechat"], settings.raw["wechat.pay"]
+    wechat.update(appid=wechat["appid"] or creds.appid, secret=wechat["secret"] or creds.secret)
+    pay.update(
+        mchid=pay["mchid"] or creds.mchid, apiv3_key=pay["apiv3_key"] or creds.apiv3_key,
+        merchant_private_key=pay["merchant_private_key"] or str(creds.merchant_private_key_path),
+        merchant_serial_no=pay["merchant_serial_no"] or creds.merchant_serial_no,
+        wechatpay_public_key=pay["wechatpay_public_key"] or str(creds.wechatpay_public_key_path),
+        wechatpay_public_key_id=pay["wechatpay_public_key_id"] or creds.wechatpay_public_key_id)
+    external = wechat["api_base"] != DEFAULTS["wechat"]["api_base"]
+    if external:
+        return None
+    with _simulators_lock:
+        server = _simulators.get(str(creds.directory))
+        if server is None:
+            server = SimulatorServer(simulator_config_from_dev_credentials(creds))
+            server.start()
+            atexit.register(server.stop)
+            _simulators[str(creds.directory)] = server
+    wechat["api_base"] = pay["api_base"] = server.url
+    return server
+
+
+def _secret_key(settings: Settings) -> str:
+    key = str(settings.get("app", "secret_key"))
+    if key:
+        if len(key) < 16:
+            raise ConfigError("[app].secret_key must be at least 16 characters")
+        return key
+    if not settings.development:
+        raise ConfigError("[app].secret_key is required (a long random string)")
+    return _development_secret(settings.instance_dir)
+
+
+def _development_secret(instance_dir: Path) -> str:
+    import secrets
+
+    path = instance_dir / "dev-secret-key"
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _required(settings: Settings, section: str, key: str) -> str:
+    value = str(settings.get(section, key))
+    if not value:
+        raise ConfigError(f"[{section}].{key} is required")
+    return value
+
+
+def _pay_config(settings: Settings) -> PayConfig:
+    section = "wechat.pay"
+    apiv3_key = _required(settings, section, "apiv3_key").encode()
+    if len(apiv3_key) != 32:
+        raise ConfigError(f"[{section}].apiv3_key must be exactly 32 bytes (got {len(apiv3_key)})")
+    key_id = _required(settings, section, "wechatpay_public_key_id")
+    return PayConfig(
+        appid=_required(settings, "wechat", "appid"),
+        mchid=_required(settings, section, "mchid"),
+        api_base=_required(settings, section, "api_base").rstrip("/"),
+        notify_url=_required(settings, section, "notify_url"),
+        refund_notify_url=_required(settings, section, "refund_notify_url"),
+        apiv3_key=apiv3_key,
+        merchant_private_key=_load(load_private_key, settings, section, "merchant_private_key"),
+        merchant_serial_no=_required(settings, section, "merchant_serial_no"),
+        wechatpay_public_keys={key_id: _load(load_public_key, settings, section,
+                                             "wechatpay_public_key")},
+        timeout_seconds=float(settings.get("wechat", "timeout_seconds")),
+    )
+
+
+def _load(loader: Any, settings: Settings, section: str, key: str) -> Any:
+    path = _required(settings, section, key)
+    try:
+        return loader(path)
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(f"[{section}].{key}: cannot load a PEM key from {path}: {exc}") from exc
+
+
+def _miniprogram(settings: Settings, sessions: sessionmaker[Session]) -> MiniProgramClient:
+    redis_url = settings.get("redis", "url")
+    store: Any
+    if redis_url:
+        import redis
+
+        store = RedisTokenStore(redis.Redis.from_url(redis_url))
+    else:
+        store = DatabaseTokenStore(sessions)
+    return MiniProgramClient(
+        appid=_required(settings, "wechat", "appid"),
+        secret=_required(settings, "wechat", "secret"),
+        api_base=_required(settings, "wechat", "api_base").rstrip("/"),
+        token_store=store,
+        timeout_seconds=float(settings.get("wechat", "timeout_seconds")),
+    )

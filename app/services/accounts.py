@@ -1,0 +1,151 @@
+"""Admin and organizer accounts: creation, login tokens, and the actor every admin call carries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.services.audit import record_action
+from app.services.errors import (
+    ForbiddenError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitedError,
+    UnauthorizedError,
+)
+from app.services.passwords import check_password, hash_password
+from app.services.tokens import issue_token, read_token
+from app.services.units import find_unit
+from models import Account, Role, Unit
+from models.database import write_transaction
+
+PURPOSE = "admin"
+USERNAME = re.compile(r"[A-Za-z0-9_.@-]{2,64}")
+MIN_PASSWORD = 8
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling an admin service; organizers are bound to one unit's subtree."""
+
+    account_id: int
+    username: str
+    role: str
+    unit_id: int | None
+    remote_addr: str = ""
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise ForbiddenError("仅限管理员操作")
+
+
+SYSTEM = Actor(account_id=0, username="cli", role=Role.ADMIN.value, unit_id=None)
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD or len(password) > 200:
+        raise InvalidRequestError(f"密码至少 {MIN_PASSWORD} 位")
+
+
+def create_account(session: Session, actor: Actor, *, username: str, password: str, role: str,
+                   unit_code: str | None, now: datetime) -> Account:
+    actor.require_admin()
+    if not USERNAME.fullmatch(username):
+        raise InvalidRequestError("用户名只能包含字母、数字和 _.@-，2–64 位")
+    if role not in (Role.ADMIN.value, Role.ORGANIZER.value):
+        raise InvalidRequestError("角色只能是 admin 或 organizer")
+    if role == Role.ORGANIZER.value and not unit_code:
+        raise InvalidRequestError("单位管理员必须指定所属单位")
+    check_new_password(password)
+    with write_transaction(session):
+        if session.scalar(select(Account.id).where(Account.username == username)):
+            raise InvalidRequestError(f"用户名 {username} 已存在")
+        unit_id = find_unit(session, unit_code).id if unit_code else None
+        account = Account(username=username, password_hash=hash_password(password), role=role,
+                          unit_id=unit_id, active=True, created_at=now)
+        session.add(account)
+        record_action(session, actor, "account.create", username, {"role": role,
+                      "unit": unit_code}, now)
+    return account
+
+
+def list_accounts(session: Session) -> list[dict[str, Any]]:
+    rows = session.execute(select(Account, Unit.code).outerjoin(Unit, Unit.id == Account.unit_id)
+                           .order_by(Account.username))
+    return [{"username": a.username, "role": a.role, "unit": code, "active": a.active}
+            for a, code in rows]
+
+
+def _find_account(session: Session, username: str) -> Account:
+    account = session.scalar(select(Account).where(Account.username == username))
+    if account is None:
+        raise NotFoundError("找不到该账号")
+    return account
+
+
+def disable_account(session: Session, actor: Actor, username: str, now: datetime) -> None:
+    actor.require_admin()
+    with write_transaction(session):
+        account = _find_account(session, username)
+        account.active = False
+        account.token_generation += 1
+        record_action(session, actor, "account.disable", username, {}, now)
+
+
+def reset_password(session: Session, actor: Actor, username: str, password: str,
+                   now: datetime) -> None:
+    actor.require_admin()
+    check_new_password(password)
+    with write_transaction(session):
+        account = _find_account(session, username)
+        account.password_hash = hash_password(password)
+        account.token_generation += 1
+        account.failed_logins, account.locked_until = 0, None
+        record_action(session, actor, "account.reset_password", username, {}, now)
+
+
+def authenticate(session: Session, secret_key: str, username: str, password: str,
+                 now: datetime, remote_addr: str = "") -> str:
+    """Check a password (with lockout after repeated failures); returns a signed token."""
+    with write_transaction(session):
+        account = session.scalar(select(Account).where(Account.username == username))
+        if account is not None and account.locked_until and account.locked_until > now:
+            raise RateLimitedError("登录失败次数过多，请 15 分钟后再试")
+        if account is None or not account.active or not check_password(
+                password, account.password_hash):
+            if account is not None:
+                _count_failure(account, now)
+            ok = False
+        else:
+            account.failed_logins, account.locked_until = 0, None
+            ok = True
+    if not ok:
+        raise UnauthorizedError("用户名或密码错误")
+    return issue_token(secret_key, PURPOSE, {"a": account.id, "g": account.token_generation})
+
+
+def _count_failure(account: Account, now: datetime) -> None:
+    account.failed_logins += 1
+    if account.failed_logins >= MAX_FAILURES:
+        account.locked_until = now + LOCKOUT
+        account.failed_logins = 0
+
+
+def actor_from_token(session: Session, secret_key: str, token: str, max_age: int,
+                     remote_addr: str = "") -> Actor:
+    payload = read_token(secret_key, PURPOSE, token, max_age)
+    account = session.get(Account, payload.get("a"))
+    if account is None or not account.active or account.token_generation != payload.get("g"):
+        raise UnauthorizedError("登录已失效，请重新登录")
+    return Actor(account.id, account.username, account.role, account.unit_id, remote_addr)

@@ -1,0 +1,52 @@
+"""Domain errors. Each carries the contract's error code and a message fit to show a worker;
+app/errors.py maps codes to HTTP statuses in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "invalid_request"
+    default_message = "请求有误"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class InvalidRequestError(DomainError):
+    code = "invalid_request"
+
+
+class UnauthorizedError(DomainError):
+    code = "unauthorized"
+    default_message = "请先登录"
+
+
+class ForbiddenError(DomainError):
+    code = "forbidden"
+    default_message = "没有权限"
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+    default_message = "找不到该内容"
+
+
+class CampaignClosedError(DomainError):
+    code = "campaign_closed"
+    default_message = "该项目当前不接受捐款"
+
+
+class UnitInactiveError(DomainError):
+    code = "unit_inactive"
+    default_message = "该单位已停止募捐"
+
+
+class RateLimitedError(DomainError):
+    code = "rate_limited"
+    default_message = "操作太频繁，请稍后再试"
+
+
+class WeChatUnavailableDomainError(DomainError):
+    code = "wechat_unavailable"
+    default_message = "微信支付暂时不可用，请稍后再试"

@@ -1,0 +1,93 @@
+"""Recompute every total from the ledger; report drift, and repair it on request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from models.database import write_transaction
+
+_EXPECTED = """
+    SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id, SUM(amount_fen) AS total_fen,
+           COUNT(*) AS donation_count, COUNT(DISTINCT openid) AS donor_count
+    FROM donations WHERE status = 'paid' GROUP BY campaign_id
+    UNION ALL
+    SELECT campaign_id, 'unit', unit_id, SUM(amount_fen), COUNT(*), COUNT(DISTINCT openid)
+    FROM donations WHERE status = 'paid' GROUP BY campaign_id, unit_id
+    UNION ALL
+    SELECT d.campaign_id, 'subtree', c.ancestor_id, SUM(d.amount_fen), COUNT(*),
+           COUNT(DISTINCT d.openid)
+    FROM donations d JOIN unit_closure c ON c.descendant_id = d.unit_id
+    WHERE d.status = 'paid' GROUP BY d.campaign_id, c.ancestor_id
+"""
+
+_EXPECTED_TALLIES = """
+    SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id, openid, COUNT(*) AS paid_count
+    FROM donations WHERE status = 'paid' GROUP BY campaign_id, openid
+    UNION ALL
+    SELECT campaign_id, 'unit', unit_id, openid, COUNT(*)
+    FROM donations WHERE status = 'paid' GROUP BY campaign_id, unit_id, openid
+    UNION ALL
+    SELECT d.campaign_id, 'subtree', c.ancestor_id, d.openid, COUNT(*)
+    FROM donations d JOIN unit_closure c ON c.descendant_id = d.unit_id
+    WHERE d.status = 'paid' GROUP BY d.campaign_id, c.ancestor_id, d.openid
+"""
+
+Key = tuple[int, str, int]
+Row = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Drift:
+    campaign_id: int
+    scope: str
+    unit_id: int
+    stored: Row
+    expected: Row
+
+
+def _figures(session: Session, sql: str) -> dict[Key, Row]:
+    found: dict[Key, Row] = {}
+    for r in session.execute(text(sql)):
+        figures = (int(r.total_fen or 0), int(r.donation_count), int(r.donor_count))
+        if figures != (0, 0, 0):
+            found[(int(r.campaign_id), str(r.scope), int(r.unit_id))] = figures
+    return found
+
+
+def find_drift(session: Session) -> list[Drift]:
+    """Every total whose stored figures differ from what the ledger says."""
+    stored = _figures(session, "SELECT campaign_id, scope, unit_id, total_fen, donation_count, "
+                               "donor_count FROM totals")
+    expected = _figures(session, _EXPECTED)
+    zero = (0, 0, 0)
+    return [Drift(k[0], k[1], k[2], stored.get(k, zero), expected.get(k, zero))
+            for k in sorted(stored.keys() | expected.keys())
+            if stored.get(k, zero) != expected.get(k, zero)]
+
+
+def rebuild_totals(session: Session) -> None:
+    """Replace every total and donor tally with what the ledger says (inside the caller's
+    transaction, which must hold the write lock)."""
+    session.execute(text("DELETE FROM totals"))
+    session.execute(text("DELETE FROM donor_tallies"))
+    session.execute(text(
+        "INSERT INTO totals (campaign_id, scope, unit_id, total_fen, donation_count, donor_count) "
+        + _EXPECTED))
+    session.execute(text(
+        "INSERT INTO donor_tallies (campaign_id, scope, unit_id, openid, paid_count) "
+        + _EXPECTED_TALLIES))
+
+
+def repair_totals(session: Session) -> list[Drift]:
+    """Rebuild every total from the ledger; returns the drift that was found and repaired."""
+    with write_transaction(session):
+        if session.get_bind().dialect.name == "postgresql":
+            # No payment may slip between the recount and the swap.
+            session.execute(text("LOCK TABLE totals, donor_tallies IN EXCLUSIVE MODE"))
+        drift = find_drift(session)
+        if drift:
+            rebuild_totals(session)
+    return drift

@@ -1,0 +1,168 @@
+"""Recording payments exactly once — from notifications, from queries and from reconcile alike.
+
+Every path ends in record_payment(): a guarded UPDATE moves the donation out of pending (or
+closed) only if nobody did so before, and the totals change in that same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Update, text, update
+from sqlalchemy.orm import Session
+
+from app.services.deps import Deps
+from app.services.totals import count_paid
+from models import Anomaly, Donation, Notification
+from models.database import write_transaction
+from wechat import Transaction
+from wechat.errors import NotificationError, WeChatError, WeChatPayError
+
+# Verdicts a notification can get; also stored on the notification row.
+RECORDED = "recorded"
+PAID_AFTER_CLOSE = "paid_after_close"
+DUPLICATE = "duplicate"
+DISPUTED = "disputed"
+UNKNOWN_ORDER = "unknown_order"
+CONFLICT = "conflict"
+NOT_SUCCESS = "not_success"
+IGNORED = "ignored"
+
+SIGNATURE_VERDICTS = {"unknown_serial", "signtest", "stale", "bad_signature"}
+
+_LEDGER = Donation.__table__.c
+_UNPAID = ("pending", "closed")
+
+
+def _mark(status: str, tx: Transaction, now: datetime) -> Update:
+    """Move an unpaid donation to `status`; matches nothing once someone else moved it."""
+    return (update(Donation.__table__)
+            .where(_LEDGER.out_trade_no == tx.out_trade_no, _LEDGER.status.in_(_UNPAID))
+            .values(status=status, transaction_id=tx.transaction_id,
+                    paid_at=tx.success_time or now, reported_amount_fen=tx.amount_total,
+                    paid_after_close=_LEDGER.status == "closed"))
+
+
+@dataclass(frozen=True)
+class ReceivedNotice:
+    """A notification as it reached us, stored whatever its verdict."""
+
+    kind: str
+    headers: Mapping[str, str]
+    body: bytes
+    remote_addr: str
+
+
+class NotificationRejectedError(Exception):
+    """The notification failed verification; `signature` says whether WeChat's 401 applies."""
+
+    def __init__(self, verdict: str) -> None:
+        super().__init__(verdict)
+        self.verdict = verdict
+        self.signature = verdict in SIGNATURE_VERDICTS
+
+
+def record_payment(session: Session, transaction: Transaction, now: datetime,
+                   notice: ReceivedNotice | None = None) -> str:
+    """Apply what WeChat Pay says of one order, exactly once; returns the verdict."""
+    with write_transaction(session):
+        verdict = _apply(session, transaction, now)
+        if notice is not None:
+            _store_notice(session, notice, verdict, now, transaction.out_trade_no,
+                          transaction.transaction_id)
+    return verdict
+
+
+def _apply(session: Session, tx: Transaction, now: datetime) -> str:
+    if tx.trade_state != "SUCCESS" or tx.transaction_id is None or tx.amount_total is None:
+        return NOT_SUCCESS
+    paid = session.execute(
+        _mark("paid", tx, now).where(_LEDGER.amount_fen == tx.amount_total).returning(
+            _LEDGER.campaign_id, _LEDGER.unit_id, _LEDGER.openid, _LEDGER.amount_fen,
+            _LEDGER.paid_after_close)).first()
+    if paid is not None:
+        count_paid(session, campaign_id=paid.campaign_id, unit_id=paid.unit_id,
+                   openid=paid.openid, amount_fen=paid.amount_fen)
+        if paid.paid_after_close:
+            _anomaly(session, "paid_after_close", tx.out_trade_no, now,
+                     f"订单关闭后仍收到支付，已计入：{tx.transaction_id}")
+            return PAID_AFTER_CLOSE
+        return RECORDED
+    return _classify_unpaid(session, tx, now)
+
+
+def _classify_unpaid(session: Session, tx: Transaction, now: datetime) -> str:
+    lock = " FOR UPDATE" if session.get_bind().dialect.name == "postgresql" else ""
+    row = session.execute(text(
+        "SELECT status, amount_fen, transaction_id FROM donations WHERE out_trade_no = :otn"
+        + lock), {"otn": tx.out_trade_no}).first()
+    if row is None:
+        _anomaly(session, "unknown_order", tx.out_trade_no, now,
+                 f"未知订单的支付通知：{tx.transaction_id}，金额 {tx.amount_total} 分")
+        return UNKNOWN_ORDER
+    if row.transaction_id == tx.transaction_id:
+        return DUPLICATE
+    if row.status in ("pending", "closed"):
+        session.execute(_mark("disputed", tx, now))
+        _anomaly(session, "amount_mismatch", tx.out_trade_no, now,
+                 f"支付金额 {tx.amount_total} 分与订单金额 {row.amount_fen} 分不符，未计入")
+        return DISPUTED
+    _anomaly(session, "conflicting_payment", tx.out_trade_no, now,
+             f"订单已有支付 {row.transaction_id}，又收到 {tx.transaction_id}")
+    return CONFLICT
+
+
+def _anomaly(session: Session, kind: str, out_trade_no: str | None, now: datetime,
+             detail: str) -> None:
+    session.add(Anomaly(kind=kind, out_trade_no=out_trade_no, detail=detail[:300],
+                        created_at=now))
+
+
+def _store_notice(session: Session, notice: ReceivedNotice, verdict: str, now: datetime,
+                  out_trade_no: str | None = None, transaction_id: str | None = None) -> None:
+    session.add(Notification(
+        kind=notice.kind, received_at=now, remote_addr=notice.remote_addr[:64],
+        headers=json.dumps(dict(notice.headers), ensure_ascii=False), body=notice.body,
+        verdict=verdict, out_trade_no=(out_trade_no or None) and out_trade_no[:32],
+        transaction_id=(transaction_id or None) and transaction_id[:32]))
+
+
+def handle_payment_notification(session: Session, deps: Deps, notice: ReceivedNotice) -> str:
+    """Verify, decrypt and record one payment notification; raises NotificationRejectedError."""
+    now = deps.clock()
+    try:
+        notification = deps.pay.parse_notification(notice.headers, notice.body, now)
+    except NotificationError as exc:
+        return _refuse(session, notice, exc.verdict, now)
+    tx = notification.transaction
+    if notification.event_type != "TRANSACTION.SUCCESS" or tx is None:
+        with write_transaction(session):
+            _store_notice(session, notice, IGNORED, now)
+        return IGNORED
+    return record_payment(session, tx, now, notice)
+
+
+def _refuse(session: Session, notice: ReceivedNotice, verdict: str, now: datetime) -> str:
+    with write_transaction(session):
+        _store_notice(session, notice, verdict, now)
+        if verdict == "wrong_merchant":
+            _anomaly(session, "wrong_merchant", None, now, "通知的 appid/mchid 与本商户不符")
+    if verdict == "wrong_merchant":
+        return verdict  # genuine but not ours: retrying cannot help
+    raise NotificationRejectedError(verdict)
+
+
+def refresh_from_wechat(session: Session, deps: Deps, out_trade_no: str) -> str | None:
+    """Ask WeChat Pay about one pending order and record a payment it reports."""
+    now = deps.clock()
+    with write_transaction(session):
+        session.execute(update(Donation.__table__).where(_LEDGER.out_trade_no == out_trade_no)
+                        .values(checked_at=now))
+    try:
+        tx = deps.pay.query_order(out_trade_no)
+    except (WeChatPayError, WeChatError):
+        return None
+    return record_payment(session, tx, now)

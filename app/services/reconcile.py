@@ -1,0 +1,123 @@
+"""Ask WeChat Pay about every pending order; record payments, close what has expired.
+
+Safe on several hosts at once: each run claims a batch by stamping checked_at (with
+FOR UPDATE SKIP LOCKED on PostgreSQL), and every state change is a guarded update anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.orm import Session
+
+from app.services.deps import Deps
+from app.services.payments import NOT_SUCCESS, record_payment
+from models import Donation, DonationStatus
+from models.database import write_transaction
+from wechat.errors import WeChatError, WeChatPayError
+
+_LEDGER = Donation.__table__.c
+CLAIM_SECONDS = 60
+# An order WeChat never saw (its creation failed) is closed once it is this old.
+UNSEEN_GRACE = timedelta(minutes=5)
+
+
+@dataclass
+class ReconcileReport:
+    checked: int = 0
+    paid: int = 0
+    closed: int = 0
+    still_pending: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def reconcile(session: Session, deps: Deps, batch_size: int = 200) -> ReconcileReport:
+    report = ReconcileReport()
+    last_id = 0
+    while batch := _claim_batch(session, deps.clock(), batch_size, last_id):
+        last_id = batch[-1].id
+        for row in batch:
+            report.checked += 1
+            _settle(session, deps, row, report)
+    return report
+
+
+def _claim_batch(session: Session, now: datetime, size: int, after_id: int) -> list[Row]:
+    stale = now - timedelta(seconds=CLAIM_SECONDS)
+    with write_transaction(session):
+        query = (select(_LEDGER.id, _LEDGER.out_trade_no, _LEDGER.expires_at,
+                        _LEDGER.created_at, _LEDGER.prepay_id)
+                 .where(_LEDGER.status == DonationStatus.PENDING.value, _LEDGER.id > after_id,
+                        (_LEDGER.checked_at.is_(None)) | (_LEDGER.checked_at < stale))
+                 .order_by(_LEDGER.id).limit(size))
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.execute(query))
+        if rows:
+            session.execute(update(Donation.__table__)
+                            .where(_LEDGER.id.in_([r.id for r in rows])).values(checked_at=now))
+    return rows
+
+
+def _settle(session: Session, deps: Deps, row: Row, report: ReconcileReport) -> None:
+    now = deps.clock()
+    try:
+        tx = deps.pay.query_order(row.out_trade_no)
+    except WeChatPayError as exc:
+        if exc.code == "ORDER_NOT_EXIST" and now - row.created_at > UNSEEN_GRACE:
+            _close_locally(session, row.out_trade_no, now, report)
+        else:
+            report.still_pending += 1
+        return
+    except WeChatError as exc:
+        report.failed.append(f"{row.out_trade_no}: {exc}")
+        return
+    if record_payment(session, tx, now) != NOT_SUCCESS:
+        report.paid += 1
+    elif tx.trade_state in ("CLOSED", "REVOKED", "PAYERROR"):
+        _close_locally(session, row.out_trade_no, now, report)
+    elif row.expires_at <= now:
+        _close_at_wechat(session, deps, row.out_trade_no, report)
+    else:
+        report.still_pending += 1
+
+
+def _close_at_wechat(session: Session, deps: Deps, out_trade_no: str,
+                     report: ReconcileReport) -> None:
+    try:
+        deps.pay.close_order(out_trade_no)
+    except WeChatPayError as exc:
+        if exc.code == "ORDERPAID":
+            # Paid between our query and the close: the payment wins.
+            _record_after_close_refused(session, deps, out_trade_no, report)
+        else:
+            report.failed.append(f"{out_trade_no}: {exc.code}")
+        return
+    except WeChatError as exc:
+        report.failed.append(f"{out_trade_no}: {exc}")
+        return
+    _close_locally(session, out_trade_no, deps.clock(), report)
+
+
+def _record_after_close_refused(session: Session, deps: Deps, out_trade_no: str,
+                                report: ReconcileReport) -> None:
+    try:
+        tx = deps.pay.query_order(out_trade_no)
+    except WeChatError as exc:
+        report.failed.append(f"{out_trade_no}: {exc}")
+        return
+    if record_payment(session, tx, deps.clock()) != NOT_SUCCESS:
+        report.paid += 1
+
+
+def _close_locally(session: Session, out_trade_no: str, now: datetime,
+                   report: ReconcileReport) -> None:
+    with write_transaction(session):
+        closed = session.execute(
+            update(Donation.__table__)
+            .where(_LEDGER.out_trade_no == out_trade_no,
+                   _LEDGER.status == DonationStatus.PENDING.value)
+            .values(status=DonationStatus.CLOSED.value, closed_at=now)).rowcount
+    report.closed += closed

@@ -1,0 +1,113 @@
+"""Running totals kept beside the ledger, and the check that they still equal it.
+
+A donation counts in three kinds of scope: its campaign, its own unit, and the subtree of every
+ancestor of its unit (itself included). donor_count is the number of distinct openids with at
+least one paid donation in the scope; donor_tallies remembers how many each openid has there,
+so that the count moves only on 0 -> 1 and 1 -> 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.orm import Session
+
+from models import Scope
+
+_SCOPES_OF_UNIT = """
+    SELECT 'campaign' AS scope, 0 AS unit_id
+    UNION ALL SELECT 'unit', :unit_id
+    UNION ALL SELECT 'subtree', ancestor_id FROM unit_closure WHERE descendant_id = :unit_id
+"""
+
+# SQLite needs the WHERE to tell an upsert's SELECT from a join's ON.
+_COUNT_IN = text(f"""
+    INSERT INTO donor_tallies (campaign_id, scope, unit_id, openid, paid_count)
+    SELECT :campaign_id, s.scope, s.unit_id, :openid, 1 FROM ({_SCOPES_OF_UNIT}) AS s WHERE true
+    ON CONFLICT (campaign_id, scope, unit_id, openid)
+    DO UPDATE SET paid_count = donor_tallies.paid_count + 1
+    RETURNING scope, unit_id, paid_count
+""")
+
+_COUNT_OUT = text("""
+    UPDATE donor_tallies SET paid_count = paid_count - 1
+    WHERE campaign_id = :campaign_id AND openid = :openid AND (
+        scope = 'campaign'
+        OR (scope = 'unit' AND unit_id = :unit_id)
+        OR (scope = 'subtree' AND unit_id IN
+            (SELECT ancestor_id FROM unit_closure WHERE descendant_id = :unit_id)))
+    RETURNING scope, unit_id, paid_count
+""")
+
+_ADD_TO_TOTALS = """
+    INSERT INTO totals (campaign_id, scope, unit_id, total_fen, donation_count, donor_count)
+    VALUES {rows}
+    ON CONFLICT (campaign_id, scope, unit_id) DO UPDATE SET
+        total_fen = totals.total_fen + excluded.total_fen,
+        donation_count = totals.donation_count + excluded.donation_count,
+        donor_count = totals.donor_count + excluded.donor_count
+"""
+
+
+def count_paid(session: Session, *, campaign_id: int, unit_id: int, openid: str,
+               amount_fen: int, direction: int = 1) -> None:
+    """Add (direction=1) or remove (-1) one paid donation to every total it touches.
+
+    Must run inside the transaction that moves the donation into or out of paid.
+    """
+    statement = _COUNT_IN if direction > 0 else _COUNT_OUT
+    params = {"campaign_id": campaign_id, "unit_id": unit_id, "openid": openid}
+    tallies = session.execute(statement, params).all()
+    # Lock total rows in one order everywhere, so concurrent payments cannot deadlock.
+    rows = sorted((str(t.scope), int(t.unit_id), _donor_delta(int(t.paid_count), direction))
+                  for t in tallies)
+    _add_to_totals(session, campaign_id, rows, amount_fen * direction, direction)
+
+
+def _donor_delta(paid_count: int, direction: int) -> int:
+    if direction > 0:
+        return 1 if paid_count == 1 else 0
+    return -1 if paid_count == 0 else 0
+
+
+def _add_to_totals(session: Session, campaign_id: int, rows: list[tuple[str, int, int]],
+                   amount_fen: int, count_delta: int) -> None:
+    values = ", ".join(f"(:c, :s{i}, :u{i}, :amount, :n, :d{i})" for i in range(len(rows)))
+    params: dict[str, object] = {"c": campaign_id, "amount": amount_fen, "n": count_delta}
+    for i, (scope, unit_id, donor_delta) in enumerate(rows):
+        params.update({f"s{i}": scope, f"u{i}": unit_id, f"d{i}": donor_delta})
+    session.execute(text(_ADD_TO_TOTALS.format(rows=values)), params)
+
+
+@dataclass(frozen=True)
+class Figures:
+    total_fen: int = 0
+    donation_count: int = 0
+    donor_count: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"total_fen": self.total_fen, "donation_count": self.donation_count,
+                "donor_count": self.donor_count}
+
+
+ZERO = Figures()
+
+
+def read_figures(session: Session, scope: Scope, campaign_ids: list[int],
+                 unit_ids: list[int] | None = None) -> dict[tuple[int, int], Figures]:
+    """Totals keyed by (campaign_id, unit_id); missing keys mean nothing was paid yet."""
+    if not campaign_ids:
+        return {}
+    sql = ("SELECT campaign_id, unit_id, total_fen, donation_count, donor_count FROM totals "
+           "WHERE scope = :scope AND campaign_id IN :campaigns")
+    params: dict[str, object] = {"scope": scope.value, "campaigns": campaign_ids}
+    statement = text(sql).bindparams(bindparam("campaigns", expanding=True))
+    if unit_ids is not None:
+        if not unit_ids:
+            return {}
+        statement = text(sql + " AND unit_id IN :units").bindparams(
+            bindparam("campaigns", expanding=True), bindparam("units", expanding=True))
+        params["units"] = unit_ids
+    return {(r.campaign_id, r.unit_id): Figures(r.total_fen, r.donation_count, r.donor_count)
+            for r in session.execute(statement, params)}

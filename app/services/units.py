@@ -1,0 +1,108 @@
+"""The unit tree: creating, moving and describing units, and the closure table behind it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.services.errors import InvalidRequestError, NotFoundError
+from models import Unit, UnitKind
+from models.database import write_transaction
+
+UNIT_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
+KINDS = {k.value for k in UnitKind}
+
+
+@dataclass(frozen=True)
+class UnitInput:
+    code: str
+    name: str
+    parent: str | None
+    kind: str
+    headcount: int | None = None
+
+
+def check_unit_input(data: UnitInput) -> None:
+    if not UNIT_CODE.fullmatch(data.code):
+        raise InvalidRequestError("单位编码只能包含字母、数字、下划线和连字符，最长16位")
+    if not data.name.strip() or len(data.name) > 100:
+        raise InvalidRequestError("单位名称不能为空，且不超过100个字符")
+    if data.kind not in KINDS:
+        raise InvalidRequestError("单位类型无效：" + "、".join(sorted(KINDS)))
+    if data.headcount is not None and not 0 <= data.headcount <= 10_000_000:
+        raise InvalidRequestError("职工人数无效")
+
+
+def find_unit(session: Session, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFoundError("找不到该单位")
+    return unit
+
+
+def create_unit(session: Session, data: UnitInput, now: Any,
+                audit: Callable[[Session], None] | None = None) -> Unit:
+    check_unit_input(data)
+    with write_transaction(session):
+        if session.scalar(select(Unit.id).where(Unit.code == data.code)) is not None:
+            raise InvalidRequestError(f"单位编码 {data.code} 已存在")
+        parent_id = find_unit(session, data.parent).id if data.parent else None
+        unit = Unit(code=data.code, name=data.name.strip(), kind=data.kind, parent_id=parent_id,
+                    headcount=data.headcount, active=True, created_at=now, updated_at=now)
+        session.add(unit)
+        session.flush()
+        add_to_closure(session, unit.id, parent_id)
+        if audit is not None:
+            audit(session)
+    return unit
+
+
+def add_to_closure(session: Session, unit_id: int, parent_id: int | None) -> None:
+    """A new leaf: its own row, plus each of its parent's ancestors one level further."""
+    session.execute(text(
+        "INSERT INTO unit_closure (ancestor_id, descendant_id, depth) VALUES (:u, :u, 0)"),
+        {"u": unit_id})
+    if parent_id is not None:
+        session.execute(text(
+            "INSERT INTO unit_closure (ancestor_id, descendant_id, depth) "
+            "SELECT ancestor_id, :u, depth + 1 FROM unit_closure WHERE descendant_id = :p"),
+            {"u": unit_id, "p": parent_id})
+
+
+def rebuild_closure(session: Session) -> None:
+    """Recompute the whole closure table from parent links (after moves; the tree is small)."""
+    parents = dict(session.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    session.execute(text("DELETE FROM unit_closure"))
+    rows = []
+    for unit_id in parents:
+        depth, current = 0, unit_id
+        while current is not None:
+            rows.append({"a": current, "d": unit_id, "depth": depth})
+            current, depth = parents[current], depth + 1
+    if rows:
+        session.execute(text("INSERT INTO unit_closure (ancestor_id, descendant_id, depth) "
+                             "VALUES (:a, :d, :depth)"), rows)
+
+
+def ancestor_path(session: Session, unit_id: int) -> list[dict[str, str]]:
+    """[{code, name}] from the root down to and including the unit."""
+    rows = session.execute(text(
+        "SELECT u.code, u.name FROM unit_closure c JOIN units u ON u.id = c.ancestor_id "
+        "WHERE c.descendant_id = :u ORDER BY c.depth DESC"), {"u": unit_id})
+    return [{"code": r.code, "name": r.name} for r in rows]
+
+
+def subtree_ids(session: Session, unit_id: int) -> list[int]:
+    return list(session.scalars(text(
+        "SELECT descendant_id FROM unit_closure WHERE ancestor_id = :u"), {"u": unit_id}))
+
+
+def is_in_subtree(session: Session, unit_id: int, root_id: int) -> bool:
+    return session.scalar(text(
+        "SELECT 1 FROM unit_closure WHERE ancestor_id = :r AND descendant_id = :u"),
+        {"r": root_id, "u": unit_id}) is not None

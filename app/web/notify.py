@@ -1,0 +1,41 @@
+"""WeChat Pay's notifications. Replies drive WeChat's retries: 204 only after our commit, 401 for a
+signature we refuse, 400 for a malformed body, 5xx when we failed (so WeChat tries again)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, jsonify, request
+
+from app.services.payments import (
+    NotificationRejectedError,
+    ReceivedNotice,
+    handle_payment_notification,
+)
+from app.web.context import deps, get_session
+from app.web.parsing import client_ip
+
+bp = Blueprint("notify", __name__, url_prefix="/wechat/pay")
+log = logging.getLogger(__name__)
+
+
+def _fail(status: int, message: str) -> tuple[Response, int]:
+    return jsonify({"code": "FAIL", "message": message}), status
+
+
+@bp.post("/notify")
+def payment_notification() -> tuple[Response, int] | Response:
+    notice = ReceivedNotice(kind="payment", headers=dict(request.headers),
+                            body=request.get_data(cache=False), remote_addr=client_ip())
+    try:
+        verdict = handle_payment_notification(get_session(), deps(), notice)
+    except NotificationRejectedError as exc:
+        log.warning("payment notification refused: %s", exc.verdict)
+        if exc.signature:
+            return _fail(401, "签名验证失败")
+        return _fail(400, "报文格式错误")
+    except Exception:
+        log.exception("payment notification not recorded; WeChat Pay will retry")
+        return _fail(500, "系统繁忙")
+    log.info("payment notification: %s", verdict)
+    return Response(status=204)

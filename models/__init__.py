@@ -1,0 +1,28 @@
+"""SQLAlchemy models and migrations. A leaf: imports only SQLAlchemy (never app or Flask)."""
+
+from models.base import Base
+from models.tables import (
+    Account,
+    Anomaly,
+    AuditEntry,
+    Campaign,
+    CampaignStatus,
+    Donation,
+    DonationStatus,
+    DonorTally,
+    Notification,
+    Role,
+    Scope,
+    SharedToken,
+    Total,
+    Unit,
+    UnitClosure,
+    UnitKind,
+    Worker,
+)
+
+__all__ = [
+    "Account", "Anomaly", "AuditEntry", "Base", "Campaign", "CampaignStatus", "Donation",
+    "DonationStatus", "DonorTally", "Notification", "Role", "Scope", "SharedToken", "Total",
+    "Unit", "UnitClosure", "UnitKind", "Worker",
+]

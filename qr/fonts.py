@@ -1,0 +1,85 @@
+"""Finding a font file that can draw Chinese text on posters."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+log = logging.getLogger(__name__)
+
+# fonts-wqy-microhei is TrueType, so ReportLab can embed it; fonts-noto-cjk is
+# CFF-based, good for PNG posters but not embeddable by ReportLab.
+WELL_KNOWN_CJK_FONTS: tuple[Path, ...] = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+)
+PROBE_TEXT = "捐款"
+# A noncharacter, so no font maps it: it always draws the missing-glyph shape.
+_UNMAPPED = "\uffff"
+
+FontconfigQuery = Callable[[], str | None]
+
+
+def find_cjk_font(configured_path: str | None = None) -> Path | None:
+    """The configured font if it draws Chinese, else fontconfig's choice, else a Debian path."""
+    return _find_cjk_font_cached(configured_path)
+
+
+@lru_cache(maxsize=8)
+def _find_cjk_font_cached(configured_path: str | None) -> Path | None:
+    return locate_cjk_font(configured_path)
+
+
+def locate_cjk_font(
+    configured_path: str | None,
+    fontconfig: FontconfigQuery | None = None,
+    candidates: Iterable[Path] = WELL_KNOWN_CJK_FONTS,
+) -> Path | None:
+    """Uncached search; `fontconfig` and `candidates` may be replaced in tests."""
+    if configured_path:
+        configured = Path(configured_path)
+        if covers_cjk(configured):
+            return configured
+        log.warning("configured font %s is missing or cannot draw Chinese", configured)
+    found = (fontconfig or ask_fontconfig)()
+    if found and covers_cjk(Path(found)):
+        return Path(found)
+    return next((path for path in candidates if covers_cjk(path)), None)
+
+
+def ask_fontconfig() -> str | None:
+    """The file fontconfig picks for simplified Chinese, or None without fontconfig."""
+    try:
+        result = subprocess.run(
+            ["fc-match", "-f", "%{file}", ":lang=zh-cn"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() or None
+
+
+def covers_cjk(path: Path) -> bool:
+    """Whether the font at `path` has real glyphs for every character of PROBE_TEXT."""
+    if not path.is_file():
+        return False
+    try:
+        font = ImageFont.truetype(str(path), 32, index=0)
+    except OSError:
+        return False
+    missing = _glyph_pixels(font, _UNMAPPED)
+    return all(_glyph_pixels(font, char) not in (None, missing) for char in PROBE_TEXT)
+
+
+def _glyph_pixels(font: ImageFont.FreeTypeFont, char: str) -> bytes | None:
+    image = Image.new("L", (48, 48), 0)
+    ImageDraw.Draw(image).text((4, 4), char, font=font, fill=255)
+    return image.tobytes() if image.getbbox() else None

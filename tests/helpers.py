@@ -1,0 +1,65 @@
+"""Small action helpers for tests: log in, order, pay through the stand-in."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import requests
+
+from app.services.accounts import SYSTEM, create_account
+from app.services.deps import utc_now
+from app.services.units import UnitInput, create_unit
+
+_codes = itertools.count(1)
+
+
+class Api:
+    def __init__(self, app: Any, client: Any) -> None:
+        self.app = app
+        self.client = client
+        self.runtime = app.extensions["warmfund"]
+
+    @property
+    def sim_url(self) -> str:
+        return str(self.runtime.simulator.url)
+
+    def login(self, worker: str = "alice") -> str:
+        reply = self.client.post("/api/login", json={"code": f"{worker}#{next(_codes)}"})
+        assert reply.status_code == 200, reply.get_json()
+        return str(reply.get_json()["token"])
+
+    def order(self, token: str, unit: str = "DX-XF", campaign: str = "one-yuan",
+              quantity: int = 1, **extra: Any) -> Any:
+        body = {"campaign": campaign, "unit": unit, "quantity": quantity, **extra}
+        return self.client.post("/api/donations", json=body,
+                                headers={"Authorization": f"Bearer {token}"})
+
+    def sim_pay(self, out_trade_no: str, **options: Any) -> dict[str, Any]:
+        reply = requests.post(f"{self.sim_url}/_sim/orders/{out_trade_no}/pay", json=options,
+                              timeout=10)
+        assert reply.status_code == 200, reply.text
+        return dict(reply.json())
+
+    def get(self, path: str, token: str | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.client.get(path, headers=headers)
+
+
+def add_units(session: Any, *specs: tuple[str, str | None, str]) -> None:
+    """specs: (code, parent, kind)."""
+    for code, parent, kind in specs:
+        create_unit(session, UnitInput(code=code, name=f"{code} 工会", parent=parent, kind=kind),
+                    utc_now())
+
+
+def demo_tree(session: Any) -> None:
+    add_units(session, ("DX", None, "district"), ("DX-XF", "DX", "street"),
+              ("DX-HC", "DX", "town"), ("HC-A", "DX-HC", "grassroots"),
+              ("HC-A1", "HC-A", "enterprise"))
+
+
+def make_admin(session: Any, username: str = "boss", password: str = "correct horse 1",
+               role: str = "admin", unit: str | None = None) -> None:
+    create_account(session, SYSTEM, username=username, password=password, role=role,
+                   unit_code=unit, now=utc_now())

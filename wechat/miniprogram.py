@@ -1,0 +1,222 @@
+"""Mini-program login and mini-program codes, through wechatpy pointed at `api_base`."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol, TypeVar
+
+import requests
+from wechatpy.client.api import WeChatWxa  # type: ignore[import-untyped]
+from wechatpy.client.base import BaseWeChatClient  # type: ignore[import-untyped]
+from wechatpy.exceptions import WeChatClientException  # type: ignore[import-untyped]
+
+from wechat.errors import MiniProgramError, WeChatUnavailableError
+
+TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
+SYSTEM_BUSY_ERRCODE = -1
+TOKEN_SAFETY_MARGIN_SECONDS = 300
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class LoginSession:
+    """Who logged in. The session_key is deliberately dropped: we never need or keep it."""
+
+    openid: str
+    unionid: str | None
+
+
+class TokenStore(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def refresh(self, key: str, stale: str | None, fetch: Callable[[], tuple[str, int]]) -> str:
+        """Under a lock shared by all workers: return the stored token unless it is `stale`
+        (or absent); otherwise fetch, store until shortly before expiry, and return it."""
+        ...
+
+
+def token_lifetime(expires_in: int) -> float:
+    """How long to keep a token: WeChat's lifetime minus a safety margin."""
+    return max(expires_in - TOKEN_SAFETY_MARGIN_SECONDS, expires_in / 2)
+
+
+class MemoryTokenStore:
+    """In-process TokenStore for tests and single-process development."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._clock = clock
+
+    def get(self, key: str) -> str | None:
+        entry = self._tokens.get(key)
+        if entry is None or entry[1] <= self._clock():
+            return None
+        return entry[0]
+
+    def refresh(self, key: str, stale: str | None, fetch: Callable[[], tuple[str, int]]) -> str:
+        with self._lock:
+            current = self.get(key)
+            if current is not None and current != stale:
+                return current
+            token, expires_in = fetch()
+            self._tokens[key] = (token, self._clock() + token_lifetime(expires_in))
+            return token
+
+
+class _RoutedWxaClient(BaseWeChatClient):  # type: ignore[misc]
+    """wechatpy's client with every URL, the token fetch included, under `api_base`,
+    and its access token kept in our shared TokenStore instead of per process."""
+
+    wxa = WeChatWxa()
+
+    def __init__(
+        self,
+        *,
+        appid: str,
+        secret: str,
+        api_base: str,
+        token_store: TokenStore,
+        timeout: float,
+        http: requests.Session,
+    ) -> None:
+        # auto_retry would refresh without bound; MiniProgramClient retries once itself.
+        super().__init__(appid, timeout=timeout, auto_retry=False)
+        self._http.close()
+        self._http: requests.Session = http
+        self.secret = secret
+        self.api_base = api_base.rstrip("/")
+        self.API_BASE_URL = f"{self.api_base}/cgi-bin/"
+        self.wxa.API_BASE_URL = f"{self.api_base}/"
+        self.token_store = token_store
+        self._in_use = threading.local()
+
+    @property
+    def access_token(self) -> str:
+        # wechatpy's __new__ probes every attribute before __init__ has run; the
+        # AttributeError raised here then tells it this is not an API endpoint.
+        store: TokenStore = self.token_store
+        token = store.get(self.access_token_key) or store.refresh(
+            self.access_token_key, None, self._fetch_token
+        )
+        self._in_use.token = token
+        return token
+
+    def fetch_access_token(self) -> str:
+        """Replace the token this thread last used, unless another worker already did."""
+        stale = getattr(self._in_use, "token", None)
+        return self.token_store.refresh(self.access_token_key, stale, self._fetch_token)
+
+    def _fetch_token(self) -> tuple[str, int]:
+        params = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
+        response = self._http.get(
+            f"{self.api_base}/cgi-bin/token", params=params, timeout=self.timeout
+        )
+        result = self._handle_result(response)
+        if not isinstance(result, dict) or not result.get("access_token"):
+            raise WeChatUnavailableError("token endpoint answered without a token")
+        return str(result["access_token"]), int(result.get("expires_in", 7200))
+
+
+class MiniProgramClient:
+    """code2Session and getwxacodeunlimit; one access token shared through `token_store`."""
+
+    def __init__(
+        self,
+        *,
+        appid: str,
+        secret: str,
+        api_base: str,
+        token_store: TokenStore,
+        timeout_seconds: float = 5.0,
+        http: requests.Session | None = None,
+    ) -> None:
+        self._owns_http = http is None
+        self._client = _RoutedWxaClient(
+            appid=appid,
+            secret=secret,
+            api_base=api_base,
+            token_store=token_store,
+            timeout=timeout_seconds,
+            http=http if http is not None else requests.Session(),
+        )
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._client._http.close()
+
+    def __enter__(self) -> MiniProgramClient:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def code_to_session(self, code: str) -> LoginSession:
+        """Exchange a wx.login code for the worker's openid (and unionid when bound)."""
+        result = self._run(lambda: self._client.wxa.code_to_session(code))
+        if not isinstance(result, dict) or not isinstance(result.get("openid"), str):
+            raise WeChatUnavailableError("code2Session answered without an openid")
+        unionid = result.get("unionid")
+        return LoginSession(openid=result["openid"], unionid=unionid if unionid else None)
+
+    def get_wxacode_unlimited(
+        self,
+        *,
+        scene: str,
+        page: str,
+        env_version: str = "release",
+        width: int = 430,
+        check_path: bool = False,
+    ) -> bytes:
+        """A mini-program code image (PNG from the stand-in; WeChat may answer JPEG)."""
+        # wechatpy 1.8.18's get_wxa_code_unlimited cannot send env_version/check_path.
+        payload = {
+            "scene": scene,
+            "page": page,
+            "env_version": env_version,
+            "width": width,
+            "check_path": check_path,
+        }
+        result = self._run(
+            lambda: self._client.post(
+                "wxa/getwxacodeunlimit", data=payload, api_base_url=f"{self._client.api_base}/"
+            )
+        )
+        return _image_bytes(result)
+
+    def _run(self, action: Callable[[], _T]) -> _T:
+        try:
+            return self._retry_on_stale_token(action)
+        except requests.RequestException as exc:
+            raise WeChatUnavailableError(f"mini-program API unreachable: {exc}") from exc
+        except WeChatClientException as exc:
+            raise _converted(exc) from exc
+
+    def _retry_on_stale_token(self, action: Callable[[], _T]) -> _T:
+        try:
+            return action()
+        except WeChatClientException as exc:
+            if exc.errcode not in TOKEN_ERRCODES:
+                raise
+        self._client.fetch_access_token()
+        return action()
+
+
+def _converted(exc: Any) -> Exception:
+    if exc.errcode is None or exc.errcode == SYSTEM_BUSY_ERRCODE:
+        return WeChatUnavailableError(f"mini-program API failed: {exc}")
+    return MiniProgramError(int(exc.errcode), str(exc.errmsg))
+
+
+def _image_bytes(result: Any) -> bytes:
+    if isinstance(result, requests.Response):
+        if result.headers.get("Content-Type", "").startswith("image/"):
+            return result.content
+        raise WeChatUnavailableError("getwxacodeunlimit answered neither an image nor JSON")
+    raise WeChatUnavailableError(f"getwxacodeunlimit answered JSON without an image: {result}")

@@ -1,0 +1,214 @@
+"""WeChat Pay APIv3 client: JSAPI orders, query, close, refunds, notifications."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+
+from wechat.errors import NotificationError, WeChatPayError, WeChatUnavailableError
+from wechat.pay_crypto import build_authorization, new_nonce, pay_sign
+from wechat.pay_models import (
+    JsapiOrder,
+    Notification,
+    PayConfig,
+    PaymentParams,
+    Refund,
+    Transaction,
+    refund_from_json,
+    required_str,
+    transaction_from_json,
+)
+from wechat.pay_notify import check_signed_message, parse_notification_message
+from wechat.timeutil import to_rfc3339, utc_now
+
+USER_AGENT = "warmfund-wechat/0.1 (python-requests)"
+_T = TypeVar("_T")
+
+
+def _dumps(payload: Mapping[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _segment(value: str) -> str:
+    # Quote every reserved character so that the path we sign is the path requests sends.
+    return quote(value, safe="")
+
+
+class PayV3Client:
+    """Talks APIv3 to WeChat Pay (or the stand-in); every 2xx reply is signature-checked."""
+
+    def __init__(
+        self,
+        config: PayConfig,
+        *,
+        http: requests.Session | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._config = config
+        self._owns_http = http is None
+        self._http = http if http is not None else requests.Session()
+        self._clock = clock
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> PayV3Client:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def create_jsapi_order(self, order: JsapiOrder) -> str:
+        """Place a JSAPI order; returns its prepay_id."""
+        reply = self._call("POST", "/v3/pay/transactions/jsapi", self._order_body(order))
+        return self._parse(lambda: required_str(reply, "prepay_id"))
+
+    def payment_params(self, prepay_id: str) -> PaymentParams:
+        """Sign the wx.requestPayment parameters for `prepay_id`."""
+        time_stamp, nonce = str(int(self._clock().timestamp())), new_nonce()
+        package = f"prepay_id={prepay_id}"
+        signature = pay_sign(
+            self._config.merchant_private_key, self._config.appid, time_stamp, nonce, package
+        )
+        return PaymentParams(time_stamp, nonce, package, "RSA", signature)
+
+    def query_order(self, out_trade_no: str) -> Transaction:
+        path = (
+            f"/v3/pay/transactions/out-trade-no/{_segment(out_trade_no)}"
+            f"?mchid={_segment(self._config.mchid)}"
+        )
+        reply = self._call("GET", path)
+        return self._parse(lambda: transaction_from_json(reply))
+
+    def close_order(self, out_trade_no: str) -> None:
+        path = f"/v3/pay/transactions/out-trade-no/{_segment(out_trade_no)}/close"
+        self._call("POST", path, {"mchid": self._config.mchid})
+
+    def create_refund(
+        self, *, out_trade_no: str, out_refund_no: str, reason: str, refund_fen: int, total_fen: int
+    ) -> Refund:
+        body = {
+            "out_trade_no": out_trade_no,
+            "out_refund_no": out_refund_no,
+            "reason": reason,
+            "notify_url": self._config.refund_notify_url,
+            "amount": {"refund": refund_fen, "total": total_fen, "currency": "CNY"},
+        }
+        reply = self._call("POST", "/v3/refund/domestic/refunds", body)
+        return self._parse(lambda: refund_from_json(reply))
+
+    def query_refund(self, out_refund_no: str) -> Refund:
+        reply = self._call("GET", f"/v3/refund/domestic/refunds/{_segment(out_refund_no)}")
+        return self._parse(lambda: refund_from_json(reply))
+
+    def parse_notification(
+        self, headers: Mapping[str, str], body: bytes, now: datetime | None = None
+    ) -> Notification:
+        """Verify and decrypt a notification; NotificationError(verdict) when refused."""
+        return parse_notification_message(self._config, headers, body, now or self._clock())
+
+    def _order_body(self, order: JsapiOrder) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "appid": self._config.appid,
+            "mchid": self._config.mchid,
+            "description": order.description,
+            "out_trade_no": order.out_trade_no,
+            "time_expire": to_rfc3339(order.time_expire),
+            "notify_url": self._config.notify_url,
+            "amount": {"total": order.amount_fen, "currency": "CNY"},
+            "payer": {"openid": order.openid},
+        }
+        if order.attach:
+            body["attach"] = order.attach
+        return body
+
+    def _call(
+        self, method: str, path: str, payload: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        body = _dumps(payload) if payload is not None else b""
+        response = self._send(method, path, body)
+        return self._read(response)
+
+    def _send(self, method: str, path: str, body: bytes) -> requests.Response:
+        config = self._config
+        authorization = build_authorization(
+            method,
+            path,
+            body,
+            mchid=config.mchid,
+            serial_no=config.merchant_serial_no,
+            private_key=config.merchant_private_key,
+            timestamp=int(self._clock().timestamp()),
+            nonce=new_nonce(),
+        )
+        headers = {
+            "Authorization": authorization,
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            "Wechatpay-Serial": config.wechatpay_serial,
+        }
+        if body:
+            headers["Content-Type"] = "application/json"
+        try:
+            return self._http.request(
+                method,
+                config.api_base.rstrip("/") + path,
+                data=body or None,
+                headers=headers,
+                timeout=config.timeout_seconds,
+            )
+        except requests.RequestException as exc:
+            raise WeChatUnavailableError(f"{method} {path}: {exc}") from exc
+
+    def _read(self, response: requests.Response) -> dict[str, Any]:
+        if response.status_code >= 500:
+            raise WeChatUnavailableError(f"WeChat Pay answered {response.status_code}")
+        if response.status_code >= 400:
+            raise _pay_error(response)
+        try:
+            check_signed_message(
+                self._config.wechatpay_public_keys,
+                response.headers,
+                response.content,
+                self._clock(),
+            )
+        except NotificationError as exc:
+            raise WeChatUnavailableError(f"unverifiable WeChat Pay reply: {exc}") from exc
+        return _json_object(response) if response.content else {}
+
+    @staticmethod
+    def _parse(build: Callable[[], _T]) -> _T:
+        try:
+            return build()
+        except ValueError as exc:
+            raise WeChatUnavailableError(f"unexpected WeChat Pay reply: {exc}") from exc
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        data = json.loads(response.content)
+    except ValueError as exc:
+        raise WeChatUnavailableError("WeChat Pay reply is not JSON") from exc
+    if not isinstance(data, dict):
+        raise WeChatUnavailableError("WeChat Pay reply is not a JSON object")
+    return data
+
+
+def _pay_error(response: requests.Response) -> WeChatPayError:
+    try:
+        data = json.loads(response.content)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return WeChatPayError("HTTP_ERROR", response.text[:200], response.status_code)
+    code, message = data.get("code"), data.get("message")
+    return WeChatPayError(str(code or "HTTP_ERROR"), str(message or ""), response.status_code)
