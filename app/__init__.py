@@ -15,7 +15,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     from app import db, errors
     from app.ratelimit import RateLimiter
     from app.runtime import build_runtime
-    from app.web import admin_api, api, notify
+    from app.web import admin_api, admin_units, api, console, entry, notify, pages
 
     settings = load_settings(test_config)
     runtime = build_runtime(settings)
@@ -33,9 +33,9 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     runtime.extras["rate_limiter"] = RateLimiter(_redis_client(settings))
     db.init_app(app)
     errors.register_error_handlers(app)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(notify.bp)
-    app.register_blueprint(admin_api.bp)
+    for blueprint in (api.bp, notify.bp, admin_api.bp, admin_units.bp, pages.bp, console.bp,
+                      entry.bp):
+        app.register_blueprint(blueprint)
     logging.getLogger("warmfund").setLevel(logging.INFO)
     return app
 

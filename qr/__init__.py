@@ -1,0 +1,1 @@
+"""QR codes and posters as bytes: no Flask, no models."""

@@ -9,10 +9,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import qrcode
 from PIL import Image
-from qrcode.constants import ERROR_CORRECT_Q
+from qrcode.constants import ERROR_CORRECT_M, ERROR_CORRECT_Q
 from qrcode.exceptions import DataOverflowError
 
 MIN_SIZE = 128
@@ -23,6 +24,8 @@ QUIET_ZONE = 4
 # holding the old bytes under the same inputs stop matching.
 RENDER_REVISION = "1"
 
+# qrcode 8 reports data that fits no version as either of these, depending on length.
+_TOO_LONG = (DataOverflowError, ValueError)
 _DARK_RUN = re.compile(rb"\x01+")
 _MODULE_TO_GREY = bytes.maketrans(b"\x00\x01", b"\xff\x00")
 
@@ -46,28 +49,44 @@ class QrMatrix:
                 yield row, run.start(), run.end() - run.start()
 
 
-# Level Q restores up to 25% of damaged codewords: printed posters get
-# creased, taped over and photographed under glare. Our ~45-character links
-# still fit version 4-5 (33-37 modules), so Q costs at most one version over M.
-# Choosing the best mask is ~90% of the encoding time (~7 ms), and the app
+# Printed posters get creased, taped over and photographed under glare, so
+# level Q (25% of codewords recoverable) is used whenever it fits the smallest
+# symbol that level M (15%) needs; otherwise M, so that modules stay large.
+# Choosing the best mask is ~90% of the encoding time (6-9 ms), and the app
 # draws PNG, SVG and PDF of the same link in a row, hence the cache.
 @lru_cache(maxsize=2048)
 def qr_matrix(data: str) -> QrMatrix:
-    """Encode `data` at error correction level Q with the lowest-penalty mask."""
+    """Encode `data` at level Q, or M if Q needs a larger symbol, with the best mask."""
     if not data:
         raise ValueError("QR data must not be empty")
-    code = qrcode.QRCode(error_correction=ERROR_CORRECT_Q, border=0)
-    code.add_data(data)
     try:
-        code.make(fit=True)
-    except DataOverflowError as error:
+        code = _smallest_strongest_code(data)
+    except _TOO_LONG as error:
         raise ValueError("data too long for a QR code") from error
+    code.make(fit=False)
     rows = code.get_matrix()
     return QrMatrix(width=len(rows), modules=bytes(cell for row in rows for cell in row))
 
 
+def _smallest_strongest_code(data: str) -> qrcode.QRCode[Any]:
+    medium = _unmade_code(data, ERROR_CORRECT_M)
+    version = medium.best_fit()
+    quartile = _unmade_code(data, ERROR_CORRECT_Q)
+    try:
+        fits = quartile.best_fit(start=version) == version
+    except _TOO_LONG:
+        fits = False
+    return quartile if fits else medium
+
+
+def _unmade_code(data: str, level: int) -> qrcode.QRCode[Any]:
+    code: qrcode.QRCode[Any] = qrcode.QRCode(error_correction=level, border=0)
+    code.add_data(data)
+    return code
+
+
 def render_qr_image(matrix: QrMatrix, size: int) -> Image.Image:
-    """A bilevel `size`×`size` image: whole pixels per module, leftover pixels added to the margin."""
+    """A bilevel `size`-pixel square: whole pixels per module, the leftover added to the margin."""
     scale = size // matrix.width_with_quiet_zone
     if scale < 1:
         raise ValueError(f"{size} px is too small for a {matrix.width}-module QR code")

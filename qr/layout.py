@@ -30,6 +30,8 @@ Measure = Callable[[str, float], float]
 
 @dataclass(frozen=True)
 class PosterContent:
+    """What a poster says, as plain strings; `link` is also what its QR code holds."""
+
     campaign_name: str
     campaign_title: str
     unit_name: str
@@ -145,8 +147,9 @@ def _grow(box: Box, by: float) -> Box:
     return Box(box.left - by, box.top - by, box.width + 2 * by, box.height + 2 * by)
 
 
-def _wrap(text: str, size: float, width: float, max_lines: int,
-          measure: Measure) -> tuple[str, ...]:
+def _wrap(
+    text: str, size: float, width: float, max_lines: int, measure: Measure
+) -> tuple[str, ...]:
     # Chinese breaks between any two characters; long URLs have no spaces anyway.
     lines: list[str] = []
     current = ""

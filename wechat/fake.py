@@ -89,7 +89,7 @@ class FakePay(_FailNext):
             trade_state="SUCCESS",
             amount_total=amount if amount is not None else order.amount_total,
             payer_openid=self.order_requests[out_trade_no].openid,
-            success_time=self._clock(),
+            success_time=self._clock().replace(microsecond=0),
         )
         self.orders[out_trade_no] = paid
         return paid

@@ -129,7 +129,7 @@ def _ensure_values(path: Path) -> dict[str, str]:
 def generate_dev_credentials(directory: Path) -> DevCredentials:
     """Create (or reuse, when present) development keys and credentials in `directory`."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     merchant_key, merchant_pub = directory / "merchant_key.pem", directory / "merchant_pub.pem"
     wechatpay_key, wechatpay_pub = directory / "wechatpay_key.pem", directory / "wechatpay_pub.pem"
     _ensure_key_pair(merchant_key, merchant_pub)

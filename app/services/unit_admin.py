@@ -1,17 +1,29 @@
-"""Units as admins and organizers see them: listing within scope, creating, editing."""
+"""Units as admins and organizers see them: listing within scope, creating, editing, moving."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, aliased
 
 from app.services.accounts import Actor
 from app.services.audit import record_action
-from app.services.units import UnitInput, create_unit, subtree_ids
+from app.services.errors import ForbiddenError, InvalidRequestError
+from app.services.ledger_check import rebuild_totals
+from app.services.units import (
+    UnitInput,
+    check_unit_input,
+    create_unit,
+    find_unit,
+    is_in_subtree,
+    rebuild_closure,
+    subtree_ids,
+)
 from models import Unit
+from models.database import is_postgres, write_transaction
 
 
 def visible_unit_ids(session: Session, actor: Actor) -> list[int] | None:
@@ -45,3 +57,87 @@ def create_unit_as(session: Session, actor: Actor, data: UnitInput,
         s, actor, "unit.create", data.code, {"name": data.name, "parent": data.parent,
                                              "kind": data.kind}, now))
     return unit_dict(unit, data.parent)
+
+
+@dataclass(frozen=True)
+class UnitChanges:
+    """A PATCH: each field None when not given; `move` says whether `parent` was given (None
+    then means "make it a root")."""
+
+    name: str | None = None
+    kind: str | None = None
+    headcount: int | None = None
+    active: bool | None = None
+    move: bool = False
+    parent: str | None = None
+
+
+def update_unit_as(session: Session, actor: Actor, code: str, changes: UnitChanges,
+                   now: datetime) -> dict[str, Any]:
+    """Rename, move, (de)activate a unit; a move carries its subtree totals to the new place."""
+    actor.require_admin()
+    with write_transaction(session):
+        unit = find_unit(session, code)
+        _check_changes(unit, changes)
+        moved = changes.move and _move(session, unit, changes.parent)
+        _apply(unit, changes, now)
+        session.flush()
+        if moved:
+            rebuild_tree_and_totals(session)
+        record_action(session, actor, "unit.update", code, _audit_detail(changes), now)
+        parent_code = session.scalar(select(Unit.code).where(Unit.id == unit.parent_id))
+    return unit_dict(unit, parent_code)
+
+
+def _check_changes(unit: Unit, changes: UnitChanges) -> None:
+    check_unit_input(UnitInput(
+        code=unit.code, name=unit.name if changes.name is None else changes.name, parent=None,
+        kind=changes.kind or unit.kind,
+        headcount=changes.headcount if changes.headcount is not None else unit.headcount))
+
+
+def _move(session: Session, unit: Unit, parent_code: str | None) -> bool:
+    new_parent_id = find_unit(session, parent_code).id if parent_code else None
+    if new_parent_id == unit.parent_id:
+        return False
+    if new_parent_id is not None and is_in_subtree(session, new_parent_id, unit.id):
+        raise InvalidRequestError(f"不能把单位 {unit.code} 移到它自己或其下级单位之下（会形成循环）")
+    unit.parent_id = new_parent_id
+    return True
+
+
+def _apply(unit: Unit, changes: UnitChanges, now: datetime) -> None:
+    if changes.name is not None:
+        unit.name = changes.name.strip()
+    if changes.kind is not None:
+        unit.kind = changes.kind
+    if changes.headcount is not None:
+        unit.headcount = changes.headcount
+    if changes.active is not None:
+        unit.active = changes.active
+    unit.updated_at = now
+
+
+def _audit_detail(changes: UnitChanges) -> dict[str, Any]:
+    detail = {k: v for k, v in asdict(changes).items() if v is not None and k != "move"}
+    if changes.move:
+        detail["parent"] = changes.parent
+    return detail
+
+
+def rebuild_tree_and_totals(session: Session) -> None:
+    """After moves: the closure from parent links, then every total from the ledger (inside the
+    caller's write transaction)."""
+    rebuild_closure(session)
+    if is_postgres(session):
+        # No payment may land between the recount and the swap.
+        session.execute(text("LOCK TABLE totals, donor_tallies IN EXCLUSIVE MODE"))
+    rebuild_totals(session)
+
+
+def require_in_scope(session: Session, actor: Actor, unit: Unit) -> None:
+    """Admins reach every unit; an organizer only its own subtree."""
+    if actor.is_admin:
+        return
+    if actor.unit_id is None or not is_in_subtree(session, unit.id, actor.unit_id):
+        raise ForbiddenError("只能管理本单位及下级单位")

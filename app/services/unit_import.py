@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.errors import InvalidRequestError
-from app.services.ledger_check import rebuild_totals
+from app.services.unit_admin import rebuild_tree_and_totals
 from app.services.units import KINDS, UNIT_CODE, rebuild_closure
 from models import Unit
 from models.database import write_transaction
@@ -61,17 +61,24 @@ def read_rows(filename: str, content: bytes) -> list[ImportRow]:
 
 
 def decode_text(content: bytes) -> str:
-    """UTF-8 (with or without BOM) or, failing that, GB18030 — what Excel in China writes."""
-    if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(["文件编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV"]) from exc
+    """UTF-8 (with or without BOM) or, failing that, GB18030 — what Excel in China writes;
+    UTF-16 when it starts with its BOM (Excel's "Unicode text")."""
+    for marks, encoding in _BOMS:
+        if content.startswith(marks):
+            return _decode(content, (encoding,))
+    return _decode(content, ("utf-8", "gb18030"))
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _decode(content: bytes, encodings: tuple[str, ...]) -> str:
+    for encoding in encodings:
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(["文件编码无法识别：请另存为 UTF-8 或 GBK 编码的 CSV"])
 
 
 def _xlsx_records(content: bytes) -> list[list[str]]:
@@ -172,9 +179,10 @@ def import_units(session: Session, rows: list[ImportRow], now: datetime,
         if problems:
             raise ImportFileError(problems)
         report, moved = _apply_rows(session, rows, units, existing, now, progress)
-        rebuild_closure(session)
         if moved:
-            rebuild_totals(session)
+            rebuild_tree_and_totals(session)
+        else:
+            rebuild_closure(session)
     listed = {r.code for r in rows}
     report.missing = sorted(code for code in units if code not in listed)
     return report

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from app.services import accounts, unit_admin
+from app.services import accounts
 from app.services.accounts import Actor
-from app.services.units import UnitInput
 from app.web.context import deps, get_session, limiter
 from app.web.parsing import bearer_token, client_ip, field, json_body
 
@@ -27,19 +26,3 @@ def token() -> Response:
     issued = accounts.authenticate(get_session(), d.secret_key, field(body, "username", str),
                                    field(body, "password", str), d.clock(), client_ip())
     return jsonify({"token": issued, "expires_in": d.token_ttl_seconds})
-
-
-@bp.get("/units")
-def list_units() -> Response:
-    return jsonify({"units": unit_admin.list_units(get_session(), current_actor())})
-
-
-@bp.post("/units")
-def create_unit() -> tuple[Response, int]:
-    actor = current_actor()
-    body = json_body()
-    data = UnitInput(code=field(body, "code", str), name=field(body, "name", str),
-                     parent=field(body, "parent", str, default=None),
-                     kind=field(body, "kind", str),
-                     headcount=field(body, "headcount", int, default=None))
-    return jsonify(unit_admin.create_unit_as(get_session(), actor, data, deps().clock())), 201

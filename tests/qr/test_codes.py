@@ -5,6 +5,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+import zxingcpp
 from PIL import Image, ImageDraw
 
 from qr.codes import (
@@ -51,11 +52,30 @@ def test_sizes_outside_the_bounds_are_refused(size: int) -> None:
         qr_svg(LINK, size)
 
 
+@pytest.mark.parametrize(
+    ("link", "level"),
+    [
+        (LINK, "Q"),
+        # 51 bytes: Q would need version 5, while M fits version 4.
+        ("https://warmfund.dxzgh.org.cn/d/DX-XF-0012/ten-yuan", "M"),
+    ],
+)
+def test_level_q_is_used_when_it_costs_no_larger_symbol(link: str, level: str) -> None:
+    image = Image.open(io.BytesIO(qr_png(link, DEFAULT_SIZE)))
+
+    [barcode] = zxingcpp.read_barcodes(image)
+
+    assert (barcode.text, barcode.ec_level) == (link, level)
+    assert qr_matrix(link).width == 33
+
+
 def test_empty_and_oversized_data_are_refused() -> None:
     with pytest.raises(ValueError):
         qr_png("")
     with pytest.raises(ValueError):
-        qr_png("x" * 5000)
+        qr_png("x" * 2400)
+    with pytest.raises(ValueError):
+        qr_png("x" * 2300, MIN_SIZE)
 
 
 def test_svg_declares_its_size_and_a_module_viewbox() -> None:
@@ -92,7 +112,5 @@ def _rasterise(path: str, extent: int, scale: int) -> Image.Image:
     image = Image.new("L", (extent * scale, extent * scale), 255)
     draw = ImageDraw.Draw(image)
     for x, y, width in ((int(a), int(b), int(c)) for a, b, c in _SVG_RUN.findall(path)):
-        draw.rectangle(
-            (x * scale, y * scale, (x + width) * scale - 1, (y + 1) * scale - 1), fill=0
-        )
+        draw.rectangle((x * scale, y * scale, (x + width) * scale - 1, (y + 1) * scale - 1), fill=0)
     return image

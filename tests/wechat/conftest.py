@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from wechat import DevCredentials, PayConfig, PayV3Client, generate_dev_credenti
 from wechat.pay_models import dev_pay_config
 from wechat.simulator import (
     BackgroundServer,
+    SimulatorConfig,
     SimulatorServer,
     simulator_config_from_dev_credentials,
 )
@@ -39,14 +41,20 @@ def other_creds(tmp_path_factory: pytest.TempPathFactory) -> DevCredentials:
     return generate_dev_credentials(tmp_path_factory.mktemp("other-creds"))
 
 
+@pytest.fixture(scope="session")
+def simulator_config(dev_creds: DevCredentials) -> SimulatorConfig:
+    return simulator_config_from_dev_credentials(dev_creds)
+
+
 @pytest.fixture
-def simulator(dev_creds: DevCredentials) -> Iterator[SimulatorServer]:
-    with SimulatorServer(simulator_config_from_dev_credentials(dev_creds)) as server:
+def simulator(simulator_config: SimulatorConfig) -> Iterator[SimulatorServer]:
+    with SimulatorServer(simulator_config) as server:
         yield server
 
 
 @dataclass
 class Received:
+    path: str
     headers: dict[str, str]
     body: bytes
 
@@ -56,14 +64,16 @@ class Receiver:
     """A merchant endpoint that records what the stand-in posts to it."""
 
     status: int = 204
+    delay_seconds: float = 0.0
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
         request = Request(environ)
+        time.sleep(self.delay_seconds)
         with self.lock:
-            self.received.append(Received(dict(request.headers), request.get_data()))
+            self.received.append(Received(request.path, dict(request.headers), request.get_data()))
         return Response(status=self.status)(environ, start_response)
 
 
@@ -75,10 +85,20 @@ def receiver() -> Iterator[Receiver]:
         yield app
 
 
-@pytest.fixture
-def pay_config(dev_creds: DevCredentials, simulator: SimulatorServer, receiver: Receiver) -> PayConfig:
+@pytest.fixture(scope="session")
+def dev_pay_config_base(dev_creds: DevCredentials) -> PayConfig:
+    # Loading (and validating) RSA keys is slow; do it once and vary only the URLs.
     return dev_pay_config(
-        dev_creds,
+        dev_creds, api_base="http://unused", notify_url="http://unused", refund_notify_url=""
+    )
+
+
+@pytest.fixture
+def pay_config(
+    dev_pay_config_base: PayConfig, simulator: SimulatorServer, receiver: Receiver
+) -> PayConfig:
+    return replace(
+        dev_pay_config_base,
         api_base=simulator.url,
         notify_url=receiver.url + NOTIFY_PATH,
         refund_notify_url=receiver.url + REFUND_NOTIFY_PATH,

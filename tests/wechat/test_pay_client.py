@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -36,7 +37,9 @@ def _order(out_trade_no: str = "WF20240101ABC", amount_fen: int = 1000) -> Jsapi
 
 
 def _sim_pay(simulator: SimulatorServer, out_trade_no: str, **options: object) -> dict:
-    response = requests.post(f"{simulator.url}/_sim/orders/{out_trade_no}/pay", json=options, timeout=10)
+    response = requests.post(
+        f"{simulator.url}/_sim/orders/{out_trade_no}/pay", json=options, timeout=10
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -55,7 +58,11 @@ def test_order_params_pay_query_close(
     assert verify_message(merchant_public, message, params.pay_sign)
 
     unpaid = pay_client.query_order("WF20240101ABC")
-    assert (unpaid.trade_state, unpaid.transaction_id, unpaid.amount_total) == ("NOTPAY", None, 1000)
+    assert (unpaid.trade_state, unpaid.transaction_id, unpaid.amount_total) == (
+        "NOTPAY",
+        None,
+        1000,
+    )
 
     paid_reply = _sim_pay(simulator, "WF20240101ABC", notify=False)
     assert paid_reply["deliveries"] == []
@@ -106,7 +113,11 @@ def test_refund_flow(pay_client: PayV3Client, simulator: SimulatorServer) -> Non
     pay_client.create_jsapi_order(_order("WF-refund-01"))
     _sim_pay(simulator, "WF-refund-01", notify=False)
     refund = pay_client.create_refund(
-        out_trade_no="WF-refund-01", out_refund_no="RF-01", reason="捐错了", refund_fen=1000, total_fen=1000
+        out_trade_no="WF-refund-01",
+        out_refund_no="RF-01",
+        reason="捐错了",
+        refund_fen=1000,
+        total_fen=1000,
     )
     assert (refund.status, refund.amount_refund, refund.amount_total) == ("PROCESSING", 1000, 1000)
     assert refund.refund_id and refund.transaction_id
@@ -114,6 +125,12 @@ def test_refund_flow(pay_client: PayV3Client, simulator: SimulatorServer) -> Non
     with pytest.raises(WeChatPayError) as refused:
         pay_client.query_refund("RF-unknown")
     assert refused.value.status == 404
+
+
+def _unavailable(config: PayConfig, call: Callable[[PayV3Client], object]) -> str:
+    with PayV3Client(config) as client, pytest.raises(WeChatUnavailableError) as refused:
+        call(client)
+    return str(refused.value)
 
 
 def test_wrong_wechatpay_public_key_refuses_replies(
@@ -124,27 +141,30 @@ def test_wrong_wechatpay_public_key_refuses_replies(
         serial: load_public_key(str(other_creds.wechatpay_public_key_path))
         for serial in pay_config.wechatpay_public_keys
     }
-    with PayV3Client(replace(pay_config, wechatpay_public_keys=forged_view)) as client:
-        with pytest.raises(WeChatUnavailableError, match="bad_signature"):
-            client.query_order("WF-forged-01")
-        with pytest.raises(WeChatUnavailableError, match="bad_signature"):
-            client.create_jsapi_order(_order("WF-forged-02"))
+    forged = replace(pay_config, wechatpay_public_keys=forged_view)
+    assert "bad_signature" in _unavailable(forged, lambda c: c.query_order("WF-forged-01"))
+    assert "bad_signature" in _unavailable(
+        forged, lambda c: c.create_jsapi_order(_order("WF-forged-02"))
+    )
 
 
 def test_reply_with_unknown_serial_is_refused(pay_config: PayConfig) -> None:
-    only_other_serial = {"PUB_KEY_ID_0000": next(iter(pay_config.wechatpay_public_keys.values()))}
-    with PayV3Client(replace(pay_config, wechatpay_public_keys=only_other_serial)) as client:
-        with pytest.raises(WeChatUnavailableError, match="unknown_serial"):
-            client.create_jsapi_order(_order("WF-serial-01"))
+    only_other = {"PUB_KEY_ID_0000": next(iter(pay_config.wechatpay_public_keys.values()))}
+    config = replace(pay_config, wechatpay_public_keys=only_other)
+    assert "unknown_serial" in _unavailable(
+        config, lambda c: c.create_jsapi_order(_order("WF-serial-01"))
+    )
 
 
 def test_merchant_signature_checked_by_stand_in(
     pay_config: PayConfig, other_creds: DevCredentials
 ) -> None:
-    impostor = replace(pay_config, merchant_private_key=load_private_key(str(other_creds.merchant_private_key_path)))
-    with PayV3Client(impostor) as client:
-        with pytest.raises(WeChatPayError) as refused:
-            client.create_jsapi_order(_order("WF-impostor"))
+    impostor = replace(
+        pay_config,
+        merchant_private_key=load_private_key(str(other_creds.merchant_private_key_path)),
+    )
+    with PayV3Client(impostor) as client, pytest.raises(WeChatPayError) as refused:
+        client.create_jsapi_order(_order("WF-impostor"))
     assert (refused.value.status, refused.value.code) == (401, "SIGN_ERROR")
 
 
@@ -155,28 +175,30 @@ def _free_port() -> int:
 
 
 def test_connection_refused_is_unavailable(pay_config: PayConfig) -> None:
-    with PayV3Client(replace(pay_config, api_base=f"http://127.0.0.1:{_free_port()}")) as client:
-        with pytest.raises(WeChatUnavailableError):
-            client.query_order("WF-anything")
+    config = replace(pay_config, api_base=f"http://127.0.0.1:{_free_port()}")
+    assert "GET /v3/pay/transactions" in _unavailable(config, lambda c: c.query_order("WF-x"))
 
 
-def test_server_error_and_timeout_are_unavailable(pay_config: PayConfig, receiver: Receiver) -> None:
+def test_server_error_and_unsigned_reply_are_unavailable(
+    pay_config: PayConfig, receiver: Receiver
+) -> None:
+    config = replace(pay_config, api_base=receiver.url)
     receiver.status = 503
-    with PayV3Client(replace(pay_config, api_base=receiver.url)) as client:
-        with pytest.raises(WeChatUnavailableError, match="503"):
-            client.query_order("WF-anything")
+    assert "503" in _unavailable(config, lambda c: c.query_order("WF-x"))
     # A 200 without any Wechatpay-* signature is not trusted either.
     receiver.status = 200
-    with PayV3Client(replace(pay_config, api_base=receiver.url)) as client:
-        with pytest.raises(WeChatUnavailableError, match="malformed"):
-            client.query_order("WF-anything")
+    assert "malformed" in _unavailable(config, lambda c: c.query_order("WF-x"))
+
+
+def test_timeout_is_unavailable(pay_config: PayConfig, receiver: Receiver) -> None:
+    receiver.delay_seconds = 1.0
+    slow = replace(pay_config, api_base=receiver.url, timeout_seconds=0.2)
+    assert "timed out" in _unavailable(slow, lambda c: c.query_order("WF-x"))
 
 
 def test_requests_carry_the_protocol_headers(pay_config: PayConfig, receiver: Receiver) -> None:
     receiver.status = 204
-    with PayV3Client(replace(pay_config, api_base=receiver.url)) as client:
-        with pytest.raises(WeChatUnavailableError):
-            client.close_order("WF-headers")
+    _unavailable(replace(pay_config, api_base=receiver.url), lambda c: c.close_order("WF-h"))
     headers = {k.lower(): v for k, v in receiver.received[-1].headers.items()}
     assert headers["authorization"].startswith('WECHATPAY2-SHA256-RSA2048 mchid="1900000001",')
     assert headers["wechatpay-serial"].startswith("PUB_KEY_ID_")

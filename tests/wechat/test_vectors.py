@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tests.wechat.conftest import FIXTURES, load_vectors
 from wechat import (
@@ -46,7 +48,10 @@ def _private(vector: dict[str, Any]):  # noqa: ANN202 - test helper
 
 @pytest.mark.parametrize(
     "vector_id",
-    ["official_doc_jsapi_order_body_signature", "official_doc_jsapi_order_body_signature_merchant_variant"],
+    [
+        "official_doc_jsapi_order_body_signature",
+        "official_doc_jsapi_order_body_signature_merchant_variant",
+    ],
 )
 def test_authorization_header_matches_official_example(vector_id: str) -> None:
     vector = SIGNING[vector_id]
@@ -70,7 +75,9 @@ def test_authorization_header_matches_official_example(vector_id: str) -> None:
 
 def test_get_signing_string_has_empty_body_line() -> None:
     vector = SIGNING["official_doc_get_certificates_layout"]
-    message = request_message("GET", "/v3/certificates", vector["timestamp"], vector["nonce_str"], "")
+    message = request_message(
+        "GET", "/v3/certificates", vector["timestamp"], vector["nonce_str"], ""
+    )
     assert message.decode() == vector["message_to_sign"]
     assert sign_message(_private(vector), message) == vector["computed_by_us"]
 
@@ -112,7 +119,9 @@ def test_pay_sign(vector_id: str) -> None:
 def test_signature_verification(vector: dict[str, Any]) -> None:
     public_key = load_public_key(str(FIXTURES / vector["public_key_or_cert_file"]))
     if vector["wechatpay_timestamp"] is None:
-        result = verify_message(public_key, vector["message_to_verify"], vector["wechatpay_signature"])
+        result = verify_message(
+            public_key, vector["message_to_verify"], vector["wechatpay_signature"]
+        )
     else:
         result = verify_signature(
             public_key,
@@ -129,12 +138,17 @@ def test_signtest_prefix_never_verifies() -> None:
     public_key = load_public_key(str(FIXTURES / vector["public_key_or_cert_file"]))
     body = vector["body"].encode()
     probe = "WECHATPAY/SIGNTEST/" + vector["wechatpay_signature"]
-    assert not verify_signature(public_key, vector["wechatpay_timestamp"], vector["wechatpay_nonce"], body, probe)
+    assert not verify_signature(
+        public_key, vector["wechatpay_timestamp"], vector["wechatpay_nonce"], body, probe
+    )
 
 
 def _decrypt(vector: dict[str, Any]) -> bytes:
     return decrypt_resource(
-        vector["apiv3_key"].encode(), vector["nonce"], vector["ciphertext_b64"], vector["associated_data"]
+        vector["apiv3_key"].encode(),
+        vector["nonce"],
+        vector["ciphertext_b64"],
+        vector["associated_data"],
     )
 
 
@@ -230,14 +244,15 @@ def test_full_notification_is_stale_with_the_real_clock() -> None:
 def test_full_notification_decrypts_with_its_own_key_as_aes128() -> None:
     # The vector's resource is sound: it opens with its own (16-byte) key using plain AES-GCM,
     # which is exactly what our strict decrypt_resource refuses to do.
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    import base64
-
     vector = NOTIFY["wechatpay-go_payscore_user_open_service"]
     resource = json.loads(vector["body"])["resource"]
     plain = AESGCM(vector["apiv3_key"].encode()).decrypt(
-        resource["nonce"].encode(), base64.b64decode(resource["ciphertext"]), resource["associated_data"].encode()
+        resource["nonce"].encode(),
+        base64.b64decode(resource["ciphertext"]),
+        resource["associated_data"].encode(),
     )
     assert plain.decode() == vector["expected"]["plaintext"]
     with pytest.raises(DecryptError):
-        decrypt_resource(vector["apiv3_key"].encode(), resource["nonce"], resource["ciphertext"], "payscore")
+        decrypt_resource(
+            vector["apiv3_key"].encode(), resource["nonce"], resource["ciphertext"], "payscore"
+        )

@@ -51,7 +51,12 @@ def _authorization_error(sim: SimulatorApp, request: Request) -> str | None:
 def authenticate(sim: SimulatorApp, request: Request) -> Response | None:
     """A 401 SIGN_ERROR reply unless the merchant's signature checks out."""
     error = _authorization_error(sim, request)
-    return None if error is None else sim.pay_error(401, "SIGN_ERROR", error)
+    if error is not None:
+        return sim.pay_error(401, "SIGN_ERROR", error)
+    serial = request.headers.get("Wechatpay-Serial")
+    if serial is not None and serial != sim.config.wechatpay_public_key_id:
+        return sim.pay_error(400, "INVALID_REQUEST", "Wechatpay-Serial is not our public key id")
+    return None
 
 
 def _new_prepay_id(now: datetime) -> str:

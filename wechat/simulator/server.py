@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
 
+# A short poll keeps stop() quick; serve_forever only notices shutdown between polls.
+_POLL_SECONDS = 0.05
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
@@ -41,7 +45,10 @@ class BackgroundServer:
             self._host, self._port, self._app, threaded=True, request_handler=handler
         )
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="wechat-stand-in", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": _POLL_SECONDS},
+            name="wechat-stand-in",
+            daemon=True,
         )
         self._thread.start()
 

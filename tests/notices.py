@@ -1,0 +1,65 @@
+"""Crafting WeChat Pay notifications for tests, signed with the stand-in's generated key."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from app.services.deps import utc_now
+from wechat import build_notification
+from wechat.keys import DevCredentials, generate_dev_credentials, load_private_key
+
+_ids = itertools.count(4200000000000000001)
+
+
+def credentials(app: Any) -> DevCredentials:
+    return generate_dev_credentials(app.extensions["warmfund"].settings.instance_dir
+                                    / "dev-credentials")
+
+
+def transaction(creds: DevCredentials, out_trade_no: str, amount: int, openid: str = "o-x",
+                transaction_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    return {"appid": creds.appid, "mchid": creds.mchid, "out_trade_no": out_trade_no,
+            "transaction_id": transaction_id or str(next(_ids)), "trade_type": "JSAPI",
+            "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
+            "attach": "", "success_time": "2026-11-28T10:00:00+08:00",
+            "payer": {"openid": openid},
+            "amount": {"total": amount, "payer_total": amount, "currency": "CNY",
+                       "payer_currency": "CNY"}, **extra}
+
+
+def signed(creds: DevCredentials, plain: dict[str, Any], *, now: datetime | None = None,
+           key: Any = None, serial: str | None = None) -> tuple[dict[str, str], bytes]:
+    return build_notification(
+        event_type="TRANSACTION.SUCCESS", resource_plain=plain, original_type="transaction",
+        apiv3_key=creds.apiv3_key.encode(), serial=serial or creds.wechatpay_public_key_id,
+        private_key=key or load_private_key(str(creds.wechatpay_private_key_path)),
+        now=now or utc_now())
+
+
+def forged(creds: DevCredentials, plain: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    return signed(creds, plain, key=rsa.generate_private_key(public_exponent=65537,
+                                                             key_size=2048))
+
+
+def stale(creds: DevCredentials, plain: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    return signed(creds, plain, now=utc_now() - timedelta(minutes=6))
+
+
+def tampered(creds: DevCredentials, plain: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    headers, body = signed(creds, plain)
+    return headers, body.replace(b'"event_type":"TRANSACTION.SUCCESS"',
+                                 b'"event_type":"TRANSACTION.SUCCESs"')
+
+
+def signtest(creds: DevCredentials, plain: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    headers, body = signed(creds, plain)
+    headers["Wechatpay-Signature"] = "WECHATPAY/SIGNTEST/" + headers["Wechatpay-Signature"]
+    return headers, body
+
+
+def unknown_serial(creds: DevCredentials, plain: dict[str, Any]) -> tuple[dict[str, str], bytes]:
+    return signed(creds, plain, serial="PUB_KEY_ID_0000000000000000000000000000099")

@@ -1,0 +1,133 @@
+"""Bad input anywhere in the mini-program API gets a 4xx in the contract's shape, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import Api, demo_tree
+
+
+@pytest.fixture
+def token(api: Api, session: Any) -> str:
+    demo_tree(session)
+    return api.login("bob")
+
+
+def _error(reply: Any, status: int, code: str) -> None:
+    assert reply.status_code == status, reply.get_data(as_text=True)
+    body = reply.get_json()
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+
+
+@pytest.mark.parametrize("body", [
+    {"unit": "DX-XF"}, {"campaign": "one-yuan"}, {"campaign": 1, "unit": "DX-XF"},
+    {"campaign": "one-yuan", "unit": ["DX-XF"]},
+    {"campaign": "one-yuan", "unit": "DX-XF", "quantity": 0},
+    {"campaign": "one-yuan", "unit": "DX-XF", "quantity": -1},
+    {"campaign": "one-yuan", "unit": "DX-XF", "quantity": 101},
+    {"campaign": "one-yuan", "unit": "DX-XF", "quantity": 10**30},
+    {"campaign": "one-yuan", "unit": "DX-XF", "quantity": 1.5},
+    {"campaign": "one-yuan", "unit": "DX-XF", "quantity": "2"},
+    {"campaign": "one-yuan", "unit": "DX-XF", "quantity": True},
+    {"campaign": "one-yuan", "unit": "DX-XF", "anonymous": "yes"},
+    {"campaign": "one-yuan", "unit": "DX-XF", "message": "好" * 51},
+    {"campaign": "one-yuan", "unit": "DX-XF", "message": 5},
+])
+def test_bad_orders_are_400(api: Api, token: str, body: dict[str, Any]) -> None:
+    _error(api.client.post("/api/donations", json=body,
+                           headers={"Authorization": f"Bearer {token}"}), 400, "invalid_request")
+
+
+@pytest.mark.parametrize(("data", "content_type"), [
+    (b"{", "application/json"), (b"[1, 2]", "application/json"), (b"\xff\xfe", "application/json"),
+    (b"campaign=one-yuan", "application/x-www-form-urlencoded"), (b"null", "application/json"),
+])
+def test_malformed_bodies_are_400(api: Api, token: str, data: bytes, content_type: str) -> None:
+    _error(api.client.post("/api/donations", data=data, content_type=content_type,
+                           headers={"Authorization": f"Bearer {token}"}), 400, "invalid_request")
+
+
+def test_oversized_body_is_413(api: Api, token: str) -> None:
+    body = b'{"message": "' + b"x" * 70000 + b'"}'
+    _error(api.client.post("/api/donations", data=body, content_type="application/json",
+                           headers={"Authorization": f"Bearer {token}"}), 413, "payload_too_large")
+
+
+def test_unknown_campaign_and_unit_are_404(api: Api, token: str) -> None:
+    _error(api.order(token, campaign="no-such"), 404, "not_found")
+    _error(api.order(token, unit="NOPE"), 404, "not_found")
+    _error(api.get("/api/campaigns/no-such"), 404, "not_found")
+    _error(api.get("/api/units/NOPE"), 404, "not_found")
+    _error(api.get("/api/nothing-here"), 404, "not_found")
+
+
+def test_closed_campaign_and_inactive_unit_are_409(api: Api, token: str, session: Any) -> None:
+    from models import Campaign, Unit
+
+    session.query(Campaign).filter_by(code="ten-yuan").update({"status": "closed"})
+    session.query(Unit).filter_by(code="DX-HC").update({"active": False})
+    session.commit()
+    _error(api.order(token, campaign="ten-yuan"), 409, "campaign_closed")
+    _error(api.order(token, unit="DX-HC"), 409, "unit_inactive")
+
+
+@pytest.mark.parametrize("header", [
+    None, "Bearer", "Bearer not-a-token", "Basic abc", "Bearer eyJvIjoiYSJ9.bad.sig",
+])
+def test_missing_or_forged_tokens_are_401(api: Api, token: str, header: str | None) -> None:
+    headers = {"Authorization": header} if header else {}
+    reply = api.client.post("/api/donations", json={"campaign": "one-yuan", "unit": "DX-XF"},
+                            headers=headers)
+    _error(reply, 401, "unauthorized")
+    _error(api.client.get("/api/me/donations", headers=headers), 401, "unauthorized")
+
+
+def test_expired_token_is_401(api: Api, token: str) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    from tests.conftest import TEST_SECRET
+
+    signer = URLSafeTimedSerializer(TEST_SECRET, salt="worker")
+    old = signer.dumps({"o": "o-someone"})
+    ttl = api.runtime.deps.token_ttl_seconds
+    import time
+
+    real = time.time
+    try:
+        time.time = lambda: real() - ttl - 10  # type: ignore[assignment]
+        old = signer.dumps({"o": "o-someone"})
+    finally:
+        time.time = real  # type: ignore[assignment]
+    _error(api.get("/api/me/donations", old), 401, "unauthorized")
+
+
+def test_token_signed_with_another_key_is_401(api: Api, token: str) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    other = URLSafeTimedSerializer("another-secret-key-entirely", salt="worker").dumps({"o": "x"})
+    _error(api.get("/api/me/donations", other), 401, "unauthorized")
+
+
+@pytest.mark.parametrize("body", [{}, {"code": ""}, {"code": 5}, {"code": "x" * 200}])
+def test_bad_login_is_4xx(api: Api, body: dict[str, Any]) -> None:
+    reply = api.client.post("/api/login", json=body)
+    assert reply.status_code == 400
+    assert reply.get_json()["error"]["code"] == "invalid_request"
+
+
+def test_reused_login_code_is_401(api: Api) -> None:
+    assert api.client.post("/api/login", json={"code": "carol#1"}).status_code == 200
+    _error(api.client.post("/api/login", json={"code": "carol#1"}), 401, "unauthorized")
+
+
+def test_bad_cursor_is_400(api: Api, token: str) -> None:
+    _error(api.get("/api/me/donations?cursor=abc", token), 400, "invalid_request")
+
+
+def test_wrong_method_is_4xx_in_shape(api: Api) -> None:
+    reply = api.client.delete("/api/campaigns")
+    assert reply.status_code in (400, 405)
+    assert "error" in reply.get_json()

@@ -1,0 +1,109 @@
+"""Configuration: file, environment overrides, and start-up refusing bad values by name."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app import create_app
+from app.config import DEFAULTS, ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write(tmp_path: Path, text: str) -> dict[str, str]:
+    path = tmp_path / "warmfund.toml"
+    path.write_text(text, encoding="utf-8")
+    return {"WARMFUND_CONFIG": str(path)}
+
+
+def test_example_documents_every_key() -> None:
+    example = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    found = {"app": example["app"], "database": example["database"], "redis": example["redis"],
+             "wechat": {k: v for k, v in example["wechat"].items() if not isinstance(v, dict)},
+             "wechat.miniprogram": example["wechat"]["miniprogram"],
+             "wechat.pay": example["wechat"]["pay"], "qr": example["qr"]}
+    for section, keys in DEFAULTS.items():
+        assert set(found[section]) == set(keys), section
+
+
+def test_development_defaults_without_a_file() -> None:
+    settings = load_settings(environ={})
+    assert settings.development and settings.use_simulator
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.get("wechat.pay", "notify_url").endswith("/wechat/pay/notify")
+
+
+def test_environment_overrides_file(tmp_path: Path) -> None:
+    env = _write(tmp_path, '[app]\nmax_quantity = 5\n[wechat.pay]\nmchid = "1"\n')
+    env.update(WARMFUND_WECHAT_PAY_MCHID="1900000109", WARMFUND_APP_MAX_QUANTITY="7")
+    settings = load_settings(environ=env)
+    assert settings.get("wechat.pay", "mchid") == "1900000109"
+    assert settings.get("app", "max_quantity") == 7
+    assert not settings.development
+
+
+@pytest.mark.parametrize(("text", "env", "names"), [
+    ("[app\n", {}, "not valid TOML"),
+    ("[app]\nmax_quantity = 'x'\n", {}, "[app].max_quantity"),
+    ("[app]\nunknown_key = 1\n", {}, "[app].unknown_key"),
+    ("[database]\nurl = 'not a url'\n", {}, "[database].url"),
+    ("", {"WARMFUND_APP_MAX_QUANTITY": "lots"}, "WARMFUND_APP_MAX_QUANTITY"),
+    ("[wechat.pay]\norder_expire_minutes = 1\n", {}, "order_expire_minutes"),
+    ("[app]\npublic_url = 'ftp://x'\n", {}, "[app].public_url"),
+])
+def test_malformed_values_name_the_key(tmp_path: Path, text: str, env: dict[str, str],
+                                       names: str) -> None:
+    environ = {**_write(tmp_path, text), **env}
+    with pytest.raises(ConfigError, match=names.replace("[", r"\[").replace("]", r"\]")
+                       .replace(".", r"\.")):
+        load_settings(environ=environ)
+
+
+def _production(tmp_path: Path, **pay: Any) -> dict[str, dict[str, Any]]:
+    from wechat.keys import generate_dev_credentials
+
+    creds = generate_dev_credentials(tmp_path / "creds")
+    values = {"mchid": creds.mchid, "apiv3_key": creds.apiv3_key,
+              "merchant_private_key": str(creds.merchant_private_key_path),
+              "merchant_serial_no": creds.merchant_serial_no,
+              "wechatpay_public_key": str(creds.wechatpay_public_key_path),
+              "wechatpay_public_key_id": creds.wechatpay_public_key_id, **pay}
+    return {"app": {"secret_key": "s" * 32, "instance_dir": str(tmp_path)},
+            "database": {"url": f"sqlite:///{tmp_path / 'x.db'}"},
+            "wechat": {"appid": creds.appid, "secret": creds.secret}, "wechat.pay": values}
+
+
+def test_production_config_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WARMFUND_CONFIG", str(tmp_path / "empty.toml"))
+    (tmp_path / "empty.toml").write_text("")
+    app = create_app(_production(tmp_path))
+    assert app.extensions["warmfund"].simulator is None
+    app.extensions["warmfund"].engine.dispose()
+
+
+@pytest.mark.parametrize(("pay", "message"), [
+    ({"apiv3_key": "k" * 31}, r"\[wechat\.pay\]\.apiv3_key must be exactly 32 bytes \(got 31\)"),
+    ({"merchant_private_key": "/nonexistent/key.pem"}, r"\[wechat\.pay\]\.merchant_private_key"),
+    ({"wechatpay_public_key": "README.md"}, r"\[wechat\.pay\]\.wechatpay_public_key"),
+    ({"mchid": ""}, r"\[wechat\.pay\]\.mchid is required"),
+    ({"version": "v2"}, r"v2"),
+])
+def test_bad_credentials_stop_start_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       pay: dict[str, str], message: str) -> None:
+    monkeypatch.setenv("WARMFUND_CONFIG", str(tmp_path / "empty.toml"))
+    (tmp_path / "empty.toml").write_text("")
+    with pytest.raises(ConfigError, match=message):
+        create_app(_production(tmp_path, **pay))
+
+
+def test_production_requires_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WARMFUND_CONFIG", str(tmp_path / "empty.toml"))
+    (tmp_path / "empty.toml").write_text("")
+    config = _production(tmp_path)
+    config["app"]["secret_key"] = ""
+    with pytest.raises(ConfigError, match=r"\[app\]\.secret_key is required"):
+        create_app(config)

@@ -1,0 +1,74 @@
+"""Ordering, idempotent re-ordering, reading one's own donations only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers import Api, demo_tree
+
+
+def test_identical_pending_order_is_handed_back(api: Api, session: Any) -> None:
+    demo_tree(session)
+    token = api.login("dora")
+    first = api.order(token, quantity=2, message="加油")
+    again = api.order(token, quantity=2, message="加油")
+    other = api.order(token, quantity=3)
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
+    assert first.get_json()["out_trade_no"] == again.get_json()["out_trade_no"]
+    assert other.get_json()["out_trade_no"] != first.get_json()["out_trade_no"]
+    assert again.get_json()["payment"]["package"] == first.get_json()["payment"]["package"]
+
+
+def test_paysign_verifies_with_the_merchant_key(api: Api, session: Any) -> None:
+    from wechat import verify_message
+    from wechat.keys import load_public_key
+
+    from tests.notices import credentials
+
+    demo_tree(session)
+    payment = api.order(api.login("erin")).get_json()["payment"]
+    creds = credentials(api.app)
+    message = f"{creds.appid}\n{payment['timeStamp']}\n{payment['nonceStr']}\n{payment['package']}\n"
+    assert payment["signType"] == "RSA"
+    assert verify_message(load_public_key(str(creds.merchant_public_key_path)), message,
+                          payment["paySign"])
+
+
+def test_workers_read_only_their_own_donations(api: Api, session: Any) -> None:
+    demo_tree(session)
+    alice, mallory = api.login("alice"), api.login("mallory")
+    otn = api.order(alice).get_json()["out_trade_no"]
+    assert api.get(f"/api/donations/{otn}", alice).status_code == 200
+    stolen = api.get(f"/api/donations/{otn}", mallory)
+    assert stolen.status_code == 404 and stolen.get_json()["error"]["code"] == "not_found"
+    assert api.get("/api/me/donations", mallory).get_json() == {"donations": [], "next": None}
+    assert [d["out_trade_no"] for d in api.get("/api/me/donations", alice)
+            .get_json()["donations"]] == [otn]
+
+
+def test_my_donations_paginate(api: Api, session: Any) -> None:
+    demo_tree(session)
+    token = api.login("fay")
+    made = [api.order(token, quantity=q).get_json()["out_trade_no"] for q in range(1, 26)]
+    first = api.get("/api/me/donations", token).get_json()
+    second = api.get(f"/api/me/donations?cursor={first['next']}", token).get_json()
+    seen = [d["out_trade_no"] for d in first["donations"] + second["donations"]]
+    assert seen == list(reversed(made)) and second["next"] is None
+
+
+def test_polling_a_pending_order_asks_wechat(api: Api, session: Any) -> None:
+    demo_tree(session)
+    token = api.login("gus")
+    otn = api.order(token).get_json()["out_trade_no"]
+    api.sim_pay(otn, notify=False)
+    from datetime import timedelta
+
+    from models import Donation
+
+    from app.services.deps import utc_now
+
+    session.query(Donation).update({"created_at": utc_now() - timedelta(minutes=1)})
+    session.commit()
+    assert api.get(f"/api/donations/{otn}", token).get_json()["status"] == "paid"
+    campaign = api.get("/api/campaigns/one-yuan").get_json()
+    assert (campaign["total_fen"], campaign["donation_count"]) == (100, 1)

@@ -1,0 +1,122 @@
+"""POST /wechat/pay/notify over HTTP: verification verdicts, replies, and exactly-once counting."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from models import Anomaly, Donation, Notification
+from models.database import make_engine
+from tests import notices
+from tests.helpers import Api, demo_tree
+
+
+@pytest.fixture
+def order(api: Api, session: Any) -> dict[str, Any]:
+    demo_tree(session)
+    reply = api.order(api.login("alice"), unit="HC-A1", quantity=2)
+    assert reply.status_code == 201
+    return dict(reply.get_json())
+
+
+def _post(api: Api, message: tuple[dict[str, str], bytes]) -> Any:
+    headers, body = message
+    return api.client.post("/wechat/pay/notify", data=body, headers=headers)
+
+
+def _totals(api: Api) -> tuple[int, int, int]:
+    c = api.get("/api/campaigns/one-yuan").get_json()
+    return c["total_fen"], c["donation_count"], c["donor_count"]
+
+
+def _verdicts(session: Any) -> list[str]:
+    session.expire_all()
+    return list(session.scalars(select(Notification.verdict).order_by(Notification.id)))
+
+
+@pytest.mark.parametrize("craft", [notices.forged, notices.stale, notices.tampered,
+                                   notices.signtest, notices.unknown_serial])
+def test_refused_signatures_get_401_and_count_nothing(api: Api, session: Any, order: Any,
+                                                      craft: Any) -> None:
+    creds = notices.credentials(api.app)
+    reply = _post(api, craft(creds, notices.transaction(creds, order["out_trade_no"], 200)))
+    assert reply.status_code == 401
+    assert reply.get_json() == {"code": "FAIL", "message": "签名验证失败"}
+    assert _totals(api) == (0, 0, 0)
+    verdicts = _verdicts(session)
+    assert len(verdicts) == 1 and verdicts[0] in {"bad_signature", "stale", "signtest",
+                                                   "unknown_serial"}
+
+
+def test_malformed_body_gets_400(api: Api, session: Any, order: Any) -> None:
+    reply = api.client.post("/wechat/pay/notify", data=b"{not json",
+                            headers={"Content-Type": "application/json"})
+    assert reply.status_code in (400, 401)
+    assert reply.get_json()["code"] == "FAIL"
+    assert _totals(api) == (0, 0, 0)
+
+
+def test_valid_notification_counts_once_and_is_stored(api: Api, session: Any,
+                                                      order: Any) -> None:
+    creds = notices.credentials(api.app)
+    message = notices.signed(creds, notices.transaction(creds, order["out_trade_no"], 200))
+    assert [_post(api, message).status_code for _ in range(3)] == [204, 204, 204]
+    assert _totals(api) == (200, 1, 1)
+    assert _verdicts(session) == ["recorded", "duplicate", "duplicate"]
+    stored = session.scalars(select(Notification)).first()
+    assert stored.body == message[1]
+    assert json.loads(stored.headers)["Wechatpay-Serial"] == creds.wechatpay_public_key_id
+
+
+def test_amount_mismatch_is_disputed_never_counted(api: Api, session: Any, order: Any) -> None:
+    result = api.sim_pay(order["out_trade_no"], amount=1)
+    assert result["deliveries"][0]["status"] == 204
+    assert _totals(api) == (0, 0, 0)
+    donation = session.scalar(select(Donation))
+    assert (donation.status, donation.reported_amount_fen) == ("disputed", 1)
+    assert [a.kind for a in session.scalars(select(Anomaly))] == ["amount_mismatch"]
+
+
+def test_unknown_order_is_acknowledged_as_an_anomaly(api: Api, session: Any, order: Any) -> None:
+    creds = notices.credentials(api.app)
+    reply = _post(api, notices.signed(creds, notices.transaction(creds, "WFNOSUCHORDER01", 100)))
+    assert reply.status_code == 204
+    assert [a.kind for a in session.scalars(select(Anomaly))] == ["unknown_order"]
+    assert _totals(api) == (0, 0, 0)
+
+
+def test_wrong_merchant_is_not_counted(api: Api, session: Any, order: Any) -> None:
+    creds = notices.credentials(api.app)
+    plain = notices.transaction(creds, order["out_trade_no"], 200, mchid="1999999999")
+    assert _post(api, notices.signed(creds, plain)).status_code == 204
+    assert _totals(api) == (0, 0, 0)
+    assert _verdicts(session) == ["wrong_merchant"]
+
+
+def test_payment_after_close_is_counted_and_listed(api: Api, session: Any, order: Any) -> None:
+    session.execute(Donation.__table__.update().values(status="closed"))
+    session.commit()
+    assert api.sim_pay(order["out_trade_no"])["deliveries"][0]["status"] == 204
+    assert _totals(api) == (200, 1, 1)
+    assert [a.kind for a in session.scalars(select(Anomaly))] == ["paid_after_close"]
+
+
+def test_database_failure_answers_5xx_so_wechat_retries(api: Api, session: Any,
+                                                        order: Any) -> None:
+    creds = notices.credentials(api.app)
+    message = notices.signed(creds, notices.transaction(creds, order["out_trade_no"], 200))
+    original = api.runtime.sessions.kw["bind"]
+    unreachable = make_engine("sqlite:////nonexistent/dir/warmfund.db")
+    api.runtime.sessions.configure(bind=unreachable)
+    try:
+        reply = _post(api, message)
+    finally:
+        api.runtime.sessions.configure(bind=original)
+        unreachable.dispose()
+    assert reply.status_code >= 500
+    assert reply.get_json()["code"] == "FAIL"
+    assert _post(api, message).status_code == 204
+    assert _totals(api) == (200, 1, 1)
