@@ -220,3 +220,36 @@ def simulator_command(port: int) -> None:
                f"  WARMFUND_WECHAT_API_BASE=http://127.0.0.1:{port} "
                f"WARMFUND_WECHAT_PAY_API_BASE=http://127.0.0.1:{port}")
     run_simulator(simulator_config_from_dev_credentials(creds), port)
+
+
+@main.group("qr")
+def qr_group() -> None:
+    """QR codes and posters."""
+
+
+@qr_group.command("export")
+@click.option("--campaign", "campaign_code", required=True, help="Campaign code, e.g. one-yuan.")
+@click.option("--out", "out_path", required=True,
+              type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--unit", "unit_code", default=None, help="Only this unit's subtree.")
+@with_appcontext
+def qr_export(campaign_code: str, out_path: Path, unit_code: str | None) -> None:
+    """Every active unit's QR PNG, SVG and poster PDF in a ZIP, in folders following the tree."""
+    from tqdm import tqdm
+
+    from app.services import bundles, qr_codes
+
+    rt = _runtime()
+    with rt.sessions() as session:
+        try:
+            campaign, entries = bundles.plan_bundle(session, campaign_code, unit_code)
+        except DomainError as exc:
+            _fail(exc)
+    font = qr_codes.poster_font(rt.settings.get("qr", "font_path"))
+    if font is None:
+        click.echo("no CJK font found: posters use the viewer's STSong-Light", err=True)
+    partial = out_path.with_name(out_path.name + ".part")
+    with partial.open("wb") as fh, tqdm(total=len(entries), unit="unit") as bar:
+        count = bundles.write_bundle(fh, rt.deps.public_url, campaign, entries, font, bar.update)
+    partial.replace(out_path)
+    click.echo(f"wrote {count} units' QR codes and posters to {out_path}")

@@ -6,6 +6,8 @@ import hashlib
 import io
 import json
 import re
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +28,7 @@ RENDER_REVISION = "1"
 
 # qrcode 8 reports data that fits no version as either of these, depending on length.
 _TOO_LONG = (DataOverflowError, ValueError)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DARK_RUN = re.compile(rb"\x01+")
 _MODULE_TO_GREY = bytes.maketrans(b"\x00\x01", b"\xff\x00")
 
@@ -103,9 +106,38 @@ def render_qr_image(matrix: QrMatrix, size: int) -> Image.Image:
 def qr_png(data: str, size: int = DEFAULT_SIZE) -> bytes:
     """A square 1-bit PNG of exactly `size` pixels with a quiet zone of at least 4 modules."""
     _check_size(size)
-    buffer = io.BytesIO()
-    render_qr_image(qr_matrix(data), size).save(buffer, format="PNG")
-    return buffer.getvalue()
+    return _bilevel_png(qr_matrix(data), size)
+
+
+def _bilevel_png(matrix: QrMatrix, size: int) -> bytes:
+    """The same pixels as render_qr_image, written directly: Pillow spends ~10 ms packing and
+    filtering a 1024-px bilevel image, and the batch export draws a thousand of them."""
+    scale = size // matrix.width_with_quiet_zone
+    if scale < 1:
+        raise ValueError(f"{size} px is too small for a {matrix.width}-module QR code")
+    offset = (size - matrix.width * scale) // 2
+    blank = b"\x00" + _packed_row("1" * size)
+    rows = [blank] * offset
+    for row in range(matrix.width):
+        line = matrix.modules[row * matrix.width : (row + 1) * matrix.width]
+        bits = "".join("0" * scale if dark else "1" * scale for dark in line)
+        rows += [b"\x00" + _packed_row("1" * offset + bits + "1" * (size - offset - len(bits)))]
+        rows += [rows[-1]] * (scale - 1)
+    rows += [blank] * (size - len(rows))
+    header = struct.pack(">IIBBBBB", size, size, 1, 0, 0, 0, 0)
+    return (_PNG_SIGNATURE + _png_chunk(b"IHDR", header)
+            + _png_chunk(b"IDAT", zlib.compress(b"".join(rows), 6)) + _png_chunk(b"IEND", b""))
+
+
+def _packed_row(bits: str) -> bytes:
+    """'1' = white, as PNG's 1-bit greyscale reads it; padded to whole bytes."""
+    padded = bits + "0" * (-len(bits) % 8)
+    return int(padded, 2).to_bytes(len(padded) // 8, "big")
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    return (struct.pack(">I", len(payload)) + kind + payload
+            + struct.pack(">I", zlib.crc32(kind + payload)))
 
 
 def qr_svg(data: str, size: int = DEFAULT_SIZE) -> bytes:

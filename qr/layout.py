@@ -150,6 +150,23 @@ def _grow(box: Box, by: float) -> Box:
 def _wrap(
     text: str, size: float, width: float, max_lines: int, measure: Measure
 ) -> tuple[str, ...]:
+    lines = _greedy_lines(text, size, width, measure)
+    if len(lines) > max_lines:
+        last = _ellipsize(lines[max_lines - 1], size, width, measure)
+        return (*lines[: max_lines - 1], last)
+    # Narrow the measure until one more step would add a line, so that lines come
+    # out even instead of leaving a lone character on the last one.
+    balanced = lines
+    narrower = width - size
+    while narrower > 0:
+        attempt = _greedy_lines(text, size, narrower, measure)
+        if len(attempt) > len(lines):
+            break
+        balanced, narrower = attempt, narrower - size
+    return balanced
+
+
+def _greedy_lines(text: str, size: float, width: float, measure: Measure) -> tuple[str, ...]:
     # Chinese breaks between any two characters; long URLs have no spaces anyway.
     lines: list[str] = []
     current = ""
@@ -160,9 +177,7 @@ def _wrap(
         else:
             current += char
     lines.append(current)
-    if len(lines) <= max_lines:
-        return tuple(lines)
-    return (*lines[: max_lines - 1], _ellipsize(lines[max_lines - 1], size, width, measure))
+    return tuple(lines)
 
 
 def _ellipsize(line: str, size: float, width: float, measure: Measure) -> str:

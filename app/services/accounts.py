@@ -96,6 +96,8 @@ def _find_account(session: Session, username: str) -> Account:
 
 def disable_account(session: Session, actor: Actor, username: str, now: datetime) -> None:
     actor.require_admin()
+    if username == actor.username:
+        raise InvalidRequestError("不能停用自己的账号")
     with write_transaction(session):
         account = _find_account(session, username)
         account.active = False
@@ -149,3 +151,46 @@ def actor_from_token(session: Session, secret_key: str, token: str, max_age: int
     if account is None or not account.active or account.token_generation != payload.get("g"):
         raise UnauthorizedError("登录已失效，请重新登录")
     return Actor(account.id, account.username, account.role, account.unit_id, remote_addr)
+
+
+def logout(session: Session, actor: Actor, now: datetime) -> None:
+    """Revoke every token and console session of the caller's account."""
+    with write_transaction(session):
+        account = session.get(Account, actor.account_id)
+        if account is not None:
+            account.token_generation += 1
+            record_action(session, actor, "account.logout", account.username, {}, now)
+
+
+def change_own_password(session: Session, actor: Actor, old_password: str, new_password: str,
+                        now: datetime) -> None:
+    """Self-service change; every earlier token stops working."""
+    check_new_password(new_password)
+    with write_transaction(session):
+        account = session.get(Account, actor.account_id)
+        if account is None or not check_password(old_password, account.password_hash):
+            raise InvalidRequestError("原密码不正确")
+        account.password_hash = hash_password(new_password)
+        account.token_generation += 1
+        record_action(session, actor, "account.change_password", account.username, {}, now)
+
+
+def enable_account(session: Session, actor: Actor, username: str, now: datetime) -> None:
+    actor.require_admin()
+    with write_transaction(session):
+        account = _find_account(session, username)
+        account.active = True
+        account.failed_logins, account.locked_until = 0, None
+        record_action(session, actor, "account.enable", username, {}, now)
+
+
+def accounts_for(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The account list, for admins only."""
+    actor.require_admin()
+    return list_accounts(session)
+
+
+def describe_actor(session: Session, actor: Actor) -> dict[str, Any]:
+    unit = session.get(Unit, actor.unit_id) if actor.unit_id else None
+    return {"username": actor.username, "role": actor.role,
+            "unit": unit.code if unit else None, "unit_name": unit.name if unit else None}

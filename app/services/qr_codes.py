@@ -13,7 +13,10 @@ from app.services.units import ancestor_path, find_unit
 from models import Campaign, Unit
 from qr.codes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, etag_for, qr_png, qr_svg
 from qr.fonts import find_cjk_font
-from qr.posters import PosterContent, poster_pdf, poster_png
+from qr.posters import FontUnavailableError, PosterContent, poster_pdf, poster_png
+
+__all__ = ["Drawing", "FontUnavailableError", "QrTarget", "find_target", "poster_drawing",
+           "qr_drawing", "unit_link"]
 
 FUND_NAME = "职工应急救助专项温暖基金"
 CALL_TO_ACTION = "微信扫一扫，奉献一份爱心"

@@ -76,7 +76,8 @@ def add_to_closure(session: Session, unit_id: int, parent_id: int | None) -> Non
 
 def rebuild_closure(session: Session) -> None:
     """Recompute the whole closure table from parent links (after moves; the tree is small)."""
-    parents = dict(session.execute(select(Unit.id, Unit.parent_id)).tuples().all())
+    parents: dict[int, int | None] = {
+        row.id: row.parent_id for row in session.execute(select(Unit.id, Unit.parent_id))}
     session.execute(text("DELETE FROM unit_closure"))
     rows = []
     for unit_id in parents:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import io
+from typing import Any
+from urllib.parse import quote
+
 from flask import Blueprint, Response, jsonify
 
-from app.services import unit_admin
-from app.services.units import UnitInput
+from app.services import bundles, unit_admin
+from app.services.errors import InvalidRequestError
+from app.services.unit_admin import UnitChanges
+from app.services.units import UnitInput, find_unit
 from app.web.admin_api import current_actor
 from app.web.context import deps, get_session
-from app.web.parsing import field, json_body
+from app.web.pages import poster_font
+from app.web.parsing import field, json_body, query_arg
 
 bp = Blueprint("admin_units", __name__, url_prefix="/admin/api")
 
@@ -27,3 +34,38 @@ def create_unit() -> tuple[Response, int]:
                      kind=field(body, "kind", str),
                      headcount=field(body, "headcount", int, default=None))
     return jsonify(unit_admin.create_unit_as(get_session(), actor, data, deps().clock())), 201
+
+
+def _changes(body: dict[str, Any]) -> UnitChanges:
+    known = {"name", "kind", "headcount", "active", "parent"}
+    unknown = sorted(set(body) - known)
+    if unknown:
+        raise InvalidRequestError("不能修改的字段：" + "、".join(unknown))
+    return UnitChanges(name=field(body, "name", str, default=None),
+                       kind=field(body, "kind", str, default=None),
+                       headcount=field(body, "headcount", int, default=None),
+                       active=field(body, "active", bool, default=None),
+                       move="parent" in body, parent=field(body, "parent", str, default=None))
+
+
+@bp.patch("/units/<code>")
+def update_unit(code: str) -> Response:
+    changes = _changes(json_body())
+    return jsonify(unit_admin.update_unit_as(get_session(), current_actor(), code, changes,
+                                             deps().clock()))
+
+
+@bp.get("/units/<code>/qr-bundle.zip")
+def qr_bundle(code: str) -> Response:
+    actor, session = current_actor(), get_session()
+    campaign_code = query_arg("campaign") or ""
+    if not campaign_code:
+        raise InvalidRequestError("缺少参数 campaign")
+    unit_admin.require_in_scope(session, actor, find_unit(session, code))
+    campaign, entries = bundles.plan_bundle(session, campaign_code, code)
+    out = io.BytesIO()  # a subtree's bundle is a few MB; the whole district's is the CLI's job
+    bundles.write_bundle(out, deps().public_url, campaign, entries, poster_font())
+    reply = Response(out.getvalue(), mimetype="application/zip")
+    filename = quote(f"{code}-{campaign.code}-qr.zip")
+    reply.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return reply

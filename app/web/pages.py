@@ -18,7 +18,6 @@ from app.services import campaigns, entry, qr_codes, wxacode
 from app.services.errors import NotFoundError
 from app.services.qr_codes import Drawing, QrTarget
 from app.web.context import deps, get_session, runtime
-from qr.posters import FontUnavailableError
 
 bp = Blueprint("pages", __name__)
 
@@ -98,7 +97,7 @@ def poster(unit_code: str, filename: str) -> Response | tuple[Response, int]:
         return cached
     try:
         drawing = qr_codes.poster_drawing(target, kind, font)
-    except FontUnavailableError:
+    except qr_codes.FontUnavailableError:
         return _font_unavailable(target)
     return _serve(drawing, POSTER_CACHE)
 
@@ -139,23 +138,22 @@ def format_yuan(fen: int) -> str:
     return f"{fen // 100:,}.{fen % 100:02d}"
 
 
-def _verification_file(name: str) -> Response:
-    settings = runtime().settings
-    expected = settings.get("wechat.miniprogram", "verify_file_name")
-    if not expected or name != expected:
-        abort(404)
-    content = settings.get("wechat.miniprogram", "verify_file_content")
+def _verification_file() -> Response:
+    content = runtime().settings.get("wechat.miniprogram", "verify_file_content")
     return Response(content, content_type="text/plain; charset=utf-8")
 
 
-@bp.get("/<name>")
-def verification_file(name: str) -> Response:
-    return _verification_file(name)
-
-
-@bp.get("/d/<name>")
-def verification_file_in_links(name: str) -> Response:
-    return _verification_file(name)
+@bp.record_once
+def _route_verification_file(state: Any) -> None:
+    # Only the configured name gets a route (no catch-all at the root): at the host root and
+    # in /d/, the last directory of the link rule, where WeChat looks for it.
+    name = state.app.extensions["warmfund"].settings.get("wechat.miniprogram",
+                                                         "verify_file_name")
+    if not name:
+        return
+    for rule in (f"/{name}", f"/d/{name}"):
+        state.app.add_url_rule(rule, endpoint=f"pages.verify_file:{rule}",
+                               view_func=_verification_file)
 
 
 @bp.post("/dev/simulate-payment/<out_trade_no>")

@@ -30,6 +30,7 @@ def test_a_long_title_shrinks_then_wraps_onto_two_lines() -> None:
     lines = [line for line in layout.lines if line.baseline < layout.header.height]
 
     assert len(lines) == 2
+    assert abs(len(lines[0].text) - len(lines[1].text)) <= 1
     assert lines[0].size < layout_poster(CONTENT, _square_glyphs).lines[0].size
     assert "".join(line.text for line in lines).rstrip("…") in title
 

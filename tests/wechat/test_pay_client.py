@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
 from tests.wechat.conftest import Receiver
 from wechat import (
@@ -148,8 +149,13 @@ def test_wrong_wechatpay_public_key_refuses_replies(
     )
 
 
+def _the_key(config: PayConfig) -> RSAPublicKey:
+    return next(iter(config.wechatpay_public_keys.values()))
+
+
 def test_reply_with_unknown_serial_is_refused(pay_config: PayConfig) -> None:
-    only_other = {"PUB_KEY_ID_0000": next(iter(pay_config.wechatpay_public_keys.values()))}
+    # Only a platform-certificate serial is configured; replies carry the PUB_KEY_ID.
+    only_other = {"5157F09EFDC096DE15EBE81A47057A7232F1B8E1": _the_key(pay_config)}
     config = replace(pay_config, wechatpay_public_keys=only_other)
     assert "unknown_serial" in _unavailable(
         config, lambda c: c.create_jsapi_order(_order("WF-serial-01"))

@@ -53,8 +53,9 @@ def authenticate(sim: SimulatorApp, request: Request) -> Response | None:
     error = _authorization_error(sim, request)
     if error is not None:
         return sim.pay_error(401, "SIGN_ERROR", error)
-    serial = request.headers.get("Wechatpay-Serial")
-    if serial is not None and serial != sim.config.wechatpay_public_key_id:
+    # A PUB_KEY_ID_ that is not ours is refused as WeChat does; platform-cert serials pass.
+    serial = request.headers.get("Wechatpay-Serial", "")
+    if serial.startswith("PUB_KEY_ID_") and serial != sim.config.wechatpay_public_key_id:
         return sim.pay_error(400, "INVALID_REQUEST", "Wechatpay-Serial is not our public key id")
     return None
 

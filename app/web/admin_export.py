@@ -1,0 +1,91 @@
+"""Downloads under /admin/export/: donations (CSV, XLSX) and the per-unit report
+(CSV, XLSX, PDF). Bearer token or the console's session; errors in the JSON shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from urllib.parse import quote
+
+from flask import Blueprint, Response
+from sqlalchemy.orm import Session
+
+from app.services import exports, reports
+from app.services.report_files import report_csv, report_pdf, report_xlsx
+from app.web.admin_api import current_actor
+from app.web.admin_args import donation_filter, period
+from app.web.context import get_session, runtime
+from app.web.parsing import query_arg
+
+bp = Blueprint("export", __name__, url_prefix="/export")
+
+CSV_TYPE = "text/csv; charset=utf-8"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f"attachment; filename=\"export.{filename.rsplit('.')[-1]}\";"
+                                   f" filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _streamed(make: Callable[[Session], Iterator[bytes]]) -> Iterator[bytes]:
+    """Runs the export on a session of its own, which outlives the request's teardown."""
+    session = runtime().sessions()
+    try:
+        chunks = make(session)
+    except BaseException:
+        session.close()
+        raise
+
+    def body() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    return body()
+
+
+@bp.get("/donations.csv")
+def donations_csv() -> Response:
+    actor, wanted = current_actor(), donation_filter()
+    body = _streamed(lambda s: exports.csv_chunks(s, actor, wanted))
+    return Response(body, mimetype=CSV_TYPE,
+                    headers=attachment(exports.export_filename(wanted, "csv")))
+
+
+@bp.get("/donations.xlsx")
+def donations_xlsx() -> Response:
+    actor, wanted = current_actor(), donation_filter()
+    body = _streamed(lambda s: exports.xlsx_chunks(s, actor, wanted))
+    return Response(body, mimetype=XLSX_TYPE,
+                    headers=attachment(exports.export_filename(wanted, "xlsx")))
+
+
+def _report() -> reports.Report:
+    campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
+    return reports.unit_report(get_session(), current_actor(), campaign,
+                               query_arg("unit", max_length=16) or None, period())
+
+
+def _report_name(suffix: str) -> str:
+    campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
+    return f"单位统计-{campaign}.{suffix}"
+
+
+@bp.get("/units-report.csv")
+def report_as_csv() -> Response:
+    return Response(report_csv(_report()), mimetype=CSV_TYPE,
+                    headers=attachment(_report_name("csv")))
+
+
+@bp.get("/units-report.xlsx")
+def report_as_xlsx() -> Response:
+    return Response(report_xlsx(_report()), mimetype=XLSX_TYPE,
+                    headers=attachment(_report_name("xlsx")))
+
+
+@bp.get("/units-report.pdf")
+def report_as_pdf() -> Response:
+    return Response(report_pdf(_report()), mimetype="application/pdf",
+                    headers=attachment(_report_name("pdf")))

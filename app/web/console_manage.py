@@ -1,0 +1,139 @@
+"""Console pages for admins: campaigns, accounts (one by one or from a CSV), audit trail."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.services import account_import, accounts, anomalies, audit, campaign_admin
+from app.services.campaign_admin import CampaignChanges
+from app.services.errors import DomainError, InvalidRequestError
+from app.web.console import actor, back, signed_in
+from app.web.context import deps, get_session
+from app.web.parsing import query_arg
+
+bp = Blueprint("manage", __name__)
+
+
+def _fen(name: str) -> int | None:
+    """A yuan amount typed into a form ("1", "1.5", "10.00") as fen; blank -> None."""
+    text = request.form.get(name, "").strip()
+    if not text:
+        return None
+    whole, _, cents = text.partition(".")
+    if not whole.isdigit() or not (cents == "" or (cents.isdigit() and len(cents) <= 2)):
+        raise InvalidRequestError(f"金额格式不正确：{text}")
+    return int(whole) * 100 + int((cents + "00")[:2])
+
+
+def _changes() -> CampaignChanges:
+    form = request.form
+    return CampaignChanges(name=form.get("name") or None, amount_fen=_fen("amount_yuan"),
+                           goal_fen=_fen("goal_yuan"), starts_on=form.get("starts_on"),
+                           ends_on=form.get("ends_on"), description=form.get("description"),
+                           status=form.get("status") or None)
+
+
+@bp.get("/campaigns")
+@signed_in
+def campaigns_page() -> str:
+    actor().require_admin()
+    return render_template("admin/campaigns.html",
+                           campaigns=campaign_admin.list_campaigns_admin(get_session()))
+
+
+@bp.post("/campaigns")
+@signed_in
+def campaigns_submit() -> BaseResponse:
+    code = request.form.get("code", "")
+    try:
+        if request.form.get("existing"):
+            campaign_admin.update_campaign(get_session(), actor(), code, _changes(),
+                                           deps().clock())
+            flash(f"项目 {code} 已保存", "info")
+        else:
+            campaign_admin.create_campaign(get_session(), actor(), code, _changes(),
+                                           deps().clock())
+            flash(f"项目 {code} 已创建（草稿，开放后才接受捐款）", "info")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return back("console.manage.campaigns_page")
+
+
+@bp.get("/accounts")
+@signed_in
+def accounts_page() -> str:
+    return render_template("admin/accounts.html",
+                           accounts=accounts.accounts_for(get_session(), actor()))
+
+
+@bp.post("/accounts")
+@signed_in
+def accounts_submit() -> BaseResponse:
+    form, session, now = request.form, get_session(), deps().clock()
+    name = form.get("username", "")
+    try:
+        if form.get("op") == "disable":
+            accounts.disable_account(session, actor(), name, now)
+        elif form.get("op") == "enable":
+            accounts.enable_account(session, actor(), name, now)
+        elif form.get("op") == "reset":
+            accounts.reset_password(session, actor(), name, form.get("password", ""), now)
+        else:
+            accounts.create_account(session, actor(), username=name,
+                                    password=form.get("password", ""),
+                                    role=form.get("role", "organizer"),
+                                    unit_code=form.get("unit") or None, now=now)
+        flash(f"账号 {name} 已更新", "info")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return back("console.manage.accounts_page")
+
+
+@bp.post("/accounts/import")
+@signed_in
+def accounts_import() -> Response | BaseResponse:
+    upload = request.files.get("file")
+    try:
+        rows = account_import.read_accounts_csv(upload.read() if upload else b"")
+        created = account_import.import_accounts(get_session(), actor(), rows, deps().clock())
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return back("console.manage.accounts_page")
+    # The generated passwords are shown once, as a download, and never stored in clear.
+    body = "\ufeff" + account_import.credentials_csv(created)
+    return Response(body.encode("utf-8"), mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": 'attachment; filename="new-accounts.csv"',
+        "Cache-Control": "no-store"})
+
+
+@bp.get("/audit")
+@signed_in
+def audit_page() -> str:
+    session, who = get_session(), actor()
+    return render_template(
+        "admin/audit.html",
+        actions=audit.list_actions(session, who, query_arg("cursor", max_length=20)),
+        notifications=audit.list_notifications(session, who, None,
+                                               query_arg("verdict", max_length=20)),
+        anomalies=anomalies.list_anomalies(session, who,
+                                           query_arg("all", max_length=3) != "1"))
+
+
+@bp.get("/notifications/<int:notification_id>")
+@signed_in
+def notification_page(notification_id: int) -> str:
+    found = audit.notification_detail(get_session(), actor(), notification_id, deps().clock())
+    return render_template("admin/notification.html", n=found)
+
+
+@bp.post("/anomalies/<int:anomaly_id>")
+@signed_in
+def anomaly_submit(anomaly_id: int) -> BaseResponse:
+    try:
+        anomalies.resolve_anomaly(get_session(), actor(), anomaly_id,
+                                  request.form.get("resolution", ""), deps().clock())
+        flash("已标记为已处理", "info")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return back("console.manage.audit_page")

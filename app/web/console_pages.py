@@ -1,0 +1,78 @@
+"""Console pages everyone signed in may use: dashboard (live), donations, the unit report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from app.services import campaign_admin, dashboard, donation_admin, reports
+from app.services.charts import bars
+from app.services.exports import STATUS_NAMES, yuan
+from app.web.admin_args import donation_filter, period
+from app.web.console import actor, signed_in
+from app.web.context import deps, get_session
+from app.web.parsing import query_arg
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.app_template_filter("yuan")
+def _yuan(fen: int | None) -> str:
+    return yuan(fen or 0)
+
+
+@bp.app_template_filter("percent")
+def _percent(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio * 100:.1f}%"
+
+
+def _dashboard_data() -> dict[str, Any]:
+    campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
+    data = dashboard.dashboard(get_session(), actor(), campaign,
+                               query_arg("unit", max_length=16) or None, deps().clock(),
+                               query_arg("sort", "amount", max_length=10) or "amount")
+    data["day_bars"] = bars(data["chart"]["days"], "total_fen")
+    data["hour_bars"] = bars(data["chart"]["hours"], "total_fen")
+    return data
+
+
+@bp.get("/")
+@signed_in
+def dashboard_page() -> str:
+    return render_template("admin/dashboard.html", d=_dashboard_data(),
+                           campaigns=campaign_admin.list_campaigns_admin(get_session()),
+                           query=request.args.to_dict())
+
+
+@bp.get("/live")
+@signed_in
+def dashboard_live() -> str:
+    """The live part of the dashboard, re-fetched every few seconds by console.js."""
+    return render_template("admin/_live.html", d=_dashboard_data(),
+                           query=request.args.to_dict())
+
+
+@bp.get("/donations")
+@signed_in
+def donations_page() -> str:
+    wanted = donation_filter()
+    page = donation_admin.list_donations(
+        get_session(), actor(), wanted, query_arg("cursor", max_length=20),
+        donation_admin.parse_limit(query_arg("limit", max_length=5)))
+    args = {k: v for k, v in request.args.items() if k not in ("cursor",) and v}
+    return render_template("admin/donations.html", page=page, f=wanted, args=args,
+                           statuses=STATUS_NAMES,
+                           campaigns=campaign_admin.list_campaigns_admin(get_session()))
+
+
+@bp.get("/reports")
+@signed_in
+def reports_page() -> str:
+    campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
+    report = reports.unit_report(get_session(), actor(), campaign,
+                                 query_arg("unit", max_length=16) or None, period())
+    args = {k: v for k, v in request.args.items() if v}
+    return render_template("admin/reports.html", report=report, args=args,
+                           campaign=campaign,
+                           campaigns=campaign_admin.list_campaigns_admin(get_session()))

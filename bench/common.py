@@ -1,0 +1,67 @@
+"""Helpers shared by the benchmark scripts: servers under gunicorn, load with wrk."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+GUNICORN_ARGS = ["--workers", "4", "--worker-class", "sync", "--backlog", "2048",
+                 "--log-level", "warning"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    cmd = [str(VENV_BIN / "gunicorn"), *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}", target]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"gunicorn did not start: {target}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
+    """Requests/s and latency percentiles (ms) as wrk measures them."""
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    latency = {m.group(1): _ms(m.group(2), m.group(3))
+               for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": latency.get("50", 0.0), "p99": latency.get("99", 0.0),
+            "errors": float(non2xx.group(1)) if non2xx else 0.0}
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def lua_string(data: bytes | str) -> str:
+    raw = data.encode() if isinstance(data, str) else data
+    safe = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 {}:,.-_/+=[]")
+    return '"' + "".join(chr(b) if b in safe else f"\\{b:03d}" for b in raw) + '"'

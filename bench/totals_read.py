@@ -1,0 +1,100 @@
+"""Reading a campaign's total with 1,000 and with 1,000,000 donations in the ledger.
+
+The total is a kept counter, so the ratio should stay near 1. Prints both timings and ends with
+totals_read_ratio=<t(1M)/t(1k)>.   .venv/bin/python bench/totals_read.py [--database URL]
+(default: PostgreSQL from BENCH_DATABASE_URL/TEST_DATABASE_URL, else the local one)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+
+READS = 3000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
+        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    url = _fresh_database(parser.parse_args().database)
+    from app.services.campaigns import ensure_default_campaigns, get_campaign
+    from app.services.deps import utc_now
+    from app.services.ledger_check import rebuild_totals
+    from app.services.units import UnitInput, create_unit
+    from models.database import make_engine, make_session_factory, write_transaction
+    from models.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    timings = {}
+    with sessions() as session:
+        ensure_default_campaigns(session, utc_now())
+        create_unit(session, UnitInput("DX", "大兴区总工会", None, "district"), utc_now())
+        for size in (1_000, 1_000_000):
+            _fill_ledger(session, size)
+            with write_transaction(session):
+                rebuild_totals(session)
+            session.execute(text("ANALYZE")) if engine.dialect.name == "postgresql" else None
+            timings[size] = _time_reads(session, get_campaign)
+            figures = get_campaign(session, "one-yuan")
+            print(f"{size:>9,} donations: {timings[size] * 1e6:8.1f} µs per read "
+                  f"(total {figures['total_fen'] / 100:,.2f} 元, "
+                  f"{figures['donation_count']:,} donations)")
+    engine.dispose()
+    print(f"totals_read_ratio={timings[1_000_000] / timings[1_000]:.3f}")
+
+
+def _fresh_database(base_url: str) -> str:
+    base = make_url(base_url)
+    if base.get_backend_name() != "postgresql":
+        return base_url
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "warmfund_bench_totals" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "warmfund_bench_totals"'))
+    admin.dispose()
+    return base.set(database="warmfund_bench_totals").render_as_string(hide_password=False)
+
+
+def _fill_ledger(session: object, size: int) -> None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    have = session.execute(text("SELECT count(*) FROM donations")).scalar() or 0
+    ids = session.execute(text("SELECT (SELECT id FROM campaigns WHERE code='one-yuan'), "
+                               "(SELECT id FROM units WHERE code='DX')")).one()
+    step = 50_000
+    for start in range(have, size, step):
+        rows = [{"otn": f"WFREAD{i:012d}", "c": ids[0], "u": ids[1], "o": f"o-{i % 50_000}"}
+                for i in range(start, min(size, start + step))]
+        session.execute(text(
+            "INSERT INTO donations (out_trade_no, campaign_id, unit_id, openid, quantity, "
+            "amount_fen, anonymous, message, status, paid_after_close, created_at, expires_at, "
+            "paid_at, transaction_id) VALUES (:otn, :c, :u, :o, 1, 100, false, '', 'paid', "
+            "false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :otn)"), rows)
+        session.commit()
+
+
+def _time_reads(session: object, get_campaign: object) -> float:
+    for _ in range(200):
+        get_campaign(session, "one-yuan")  # type: ignore[operator]
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(READS):
+            get_campaign(session, "one-yuan")  # type: ignore[operator]
+        best = min(best, (time.perf_counter() - start) / READS)
+    return best
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Helpers for the console tests: a seeded tree, accounts, and payments through the stand-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers import Api, demo_tree, make_admin
+
+ADMIN = ("boss", "correct horse 1")
+ORGANIZER = ("hc-org", "organizer pass 1")
+
+
+def pay(api: Api, worker: str, unit: str, campaign: str = "one-yuan", quantity: int = 1,
+        **extra: Any) -> str:
+    """Order and pay through the WeChat stand-in; returns the out_trade_no."""
+    placed = api.order(api.login(worker), unit=unit, campaign=campaign, quantity=quantity,
+                       **extra)
+    assert placed.status_code == 201, placed.get_json()
+    out_trade_no = str(placed.get_json()["out_trade_no"])
+    result = api.sim_pay(out_trade_no)
+    assert [d["status"] for d in result["deliveries"]] == [204]
+    return out_trade_no
+
+
+def token_for(api: Api, username: str, password: str) -> str:
+    reply = api.client.post("/admin/api/token", json={"username": username,
+                                                       "password": password})
+    assert reply.status_code == 200, reply.get_json()
+    return str(reply.get_json()["token"])
+
+
+def seed(api: Api, session: Any) -> dict[str, str]:
+    """DX > (DX-XF, DX-HC > HC-A > HC-A1); an admin, an organizer of DX-HC, three payments.
+
+    Returns bearer tokens by role and the out_trade_nos by name.
+    """
+    demo_tree(session)
+    make_admin(session, *ADMIN)
+    make_admin(session, *ORGANIZER, role="organizer", unit="DX-HC")
+    return {
+        "admin": token_for(api, *ADMIN),
+        "organizer": token_for(api, *ORGANIZER),
+        "alice": pay(api, "alice", "HC-A1", quantity=3),
+        "bob": pay(api, "bob", "DX-XF"),
+        "carol": pay(api, "carol", "HC-A", quantity=2, anonymous=True, message="=HYPERLINK(1)"),
+    }
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def error_code(reply: Any) -> str:
+    body = reply.get_json()
+    assert isinstance(body, dict) and set(body) == {"error"}, reply.data[:200]
+    assert body["error"]["message"], body
+    return str(body["error"]["code"])
