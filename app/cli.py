@@ -235,6 +235,8 @@ def qr_group() -> None:
 @with_appcontext
 def qr_export(campaign_code: str, out_path: Path, unit_code: str | None) -> None:
     """Every active unit's QR PNG, SVG and poster PDF in a ZIP, in folders following the tree."""
+    import os
+
     from tqdm import tqdm
 
     from app.services import bundles, qr_codes
@@ -250,6 +252,24 @@ def qr_export(campaign_code: str, out_path: Path, unit_code: str | None) -> None
         click.echo("no CJK font found: posters use the viewer's STSong-Light", err=True)
     partial = out_path.with_name(out_path.name + ".part")
     with partial.open("wb") as fh, tqdm(total=len(entries), unit="unit") as bar:
-        count = bundles.write_bundle(fh, rt.deps.public_url, campaign, entries, font, bar.update)
+        count = bundles.write_bundle(fh, rt.deps.public_url, campaign, entries, font, bar.update,
+                                     workers=os.cpu_count() or 1)
     partial.replace(out_path)
     click.echo(f"wrote {count} units' QR codes and posters to {out_path}")
+
+
+@admin_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def admin_import(file: Path) -> None:
+    """Create accounts from a CSV (username,unit[,role][,password]); prints generated passwords."""
+    from app.services import account_import
+
+    rt = _runtime()
+    with rt.sessions() as session:
+        try:
+            rows = account_import.read_accounts_csv(file.read_bytes())
+            created = account_import.import_accounts(session, SYSTEM, rows, rt.deps.clock())
+        except DomainError as exc:
+            _fail(exc)
+    click.echo(account_import.credentials_csv(created), nl=False)

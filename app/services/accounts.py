@@ -132,7 +132,7 @@ def authenticate(session: Session, secret_key: str, username: str, password: str
         else:
             account.failed_logins, account.locked_until = 0, None
             ok = True
-    if not ok:
+    if not ok or account is None:
         raise UnauthorizedError("用户名或密码错误")
     return issue_token(secret_key, PURPOSE, {"a": account.id, "g": account.token_generation})
 

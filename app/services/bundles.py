@@ -3,9 +3,11 @@ that follow the unit tree (`大兴区总工会 DX/兴丰街道总工会 DX-XF/DX
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -14,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.campaigns import find_campaign
-from app.services.qr_codes import QrTarget, poster_drawing, qr_drawing, unit_link
+from app.services.qr_codes import QrTarget, poster_content, unit_link
 from app.services.units import subtree_ids
 from models import Campaign, Unit
+from qr.codes import qr_png, qr_svg
+from qr.posters import PosterContent, poster_pdf
 
 Progress = Callable[[int], None]
 PNG_SIZE = 1024
@@ -62,25 +66,53 @@ def _safe(name: str) -> str:
     return _UNSAFE.sub("_", name).strip(". ") or "_"
 
 
+@dataclass(frozen=True)
+class DrawJob:
+    """Everything needed to draw one unit's files, as plain values (sent to worker processes)."""
+
+    stem: str
+    link: str
+    poster: PosterContent
+    font: str | None
+
+
 def write_bundle(out: IO[bytes], public_url: str, campaign: Campaign,
                  entries: list[BundleEntry], font: Path | None,
-                 progress: Progress | None = None) -> int:
-    """Write the ZIP to `out`; returns the number of units drawn."""
+                 progress: Progress | None = None, workers: int = 1) -> int:
+    """Write the ZIP to `out`; returns the number of units drawn. With `workers` > 1 the
+    drawing (~20 ms a unit) runs in that many processes; the ZIP is written here."""
+    jobs = [_job(public_url, campaign, entry, font) for entry in entries]
     with zipfile.ZipFile(out, "w") as archive:
-        for entry in entries:
-            _add_unit(archive, public_url, campaign, entry, font)
+        for files in draw_all(jobs, workers):
+            for name, body, compress in files:
+                archive.writestr(name, body, compress_type=compress)
             if progress is not None:
                 progress(1)
-    return len(entries)
+    return len(jobs)
 
 
-def _add_unit(archive: zipfile.ZipFile, public_url: str, campaign: Campaign,
-              entry: BundleEntry, font: Path | None) -> None:
+def _job(public_url: str, campaign: Campaign, entry: BundleEntry, font: Path | None) -> DrawJob:
     link = unit_link(public_url, entry.unit.code, campaign.code)
-    stem = f"{entry.folder}/{entry.unit.code}-{campaign.code}"
     target = QrTarget(entry.unit, campaign, entry.path, link)
+    return DrawJob(f"{entry.folder}/{entry.unit.code}-{campaign.code}", link,
+                   poster_content(target), str(font) if font else None)
+
+
+def draw_all(jobs: list[DrawJob], workers: int) -> Iterator[list[tuple[str, bytes, int]]]:
+    """Each job's files, in order."""
+    if workers <= 1 or len(jobs) < 2 * workers:
+        yield from map(draw_unit, jobs)
+        return
+    # spawn, not fork: the app may be running threads (the stand-in of WeChat, a pool).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield from pool.map(draw_unit, jobs, chunksize=max(1, len(jobs) // (workers * 8)))
+
+
+def draw_unit(job: DrawJob) -> list[tuple[str, bytes, int]]:
+    """(name, bytes, ZIP compression) of a unit's PNG, SVG and poster PDF."""
+    font = Path(job.font) if job.font else None
     # PNG and PDF are compressed already; deflating them again only costs time.
-    archive.writestr(stem + ".png", qr_drawing(link, "png", PNG_SIZE).body)
-    archive.writestr(stem + ".svg", qr_drawing(link, "svg", PNG_SIZE).body,
-                     compress_type=zipfile.ZIP_DEFLATED)
-    archive.writestr(stem + "-poster.pdf", poster_drawing(target, "pdf", font).body)
+    return [(job.stem + ".png", qr_png(job.link, PNG_SIZE), zipfile.ZIP_STORED),
+            (job.stem + ".svg", qr_svg(job.link, PNG_SIZE), zipfile.ZIP_DEFLATED),
+            (job.stem + "-poster.pdf", poster_pdf(job.poster, font), zipfile.ZIP_STORED)]

@@ -7,21 +7,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from app.services.figures import PAID, Period, day_start, in_period
+from app.services.figures import PAID, Period, day_start, in_period, shanghai_text
 from app.services.views import SHANGHAI
 from models import Donation
 
 DAYS = 30
-
-
-def _hour_bucket(dialect: str) -> ColumnElement[str]:
-    """'YYYY-MM-DD HH' of paid_at in Asia/Shanghai, computed by the database."""
-    if dialect == "postgresql":
-        local = func.timezone("Asia/Shanghai", func.timezone("UTC", Donation.paid_at))
-        return func.to_char(local, "YYYY-MM-DD HH24")
-    return func.strftime("%Y-%m-%d %H", Donation.paid_at, "+8 hours")
 
 
 def activity(session: Session, campaign_id: int, unit_ids: list[int] | None,
@@ -45,13 +36,14 @@ def activity(session: Session, campaign_id: int, unit_ids: list[int] | None,
 
 def _hourly(session: Session, campaign_id: int, unit_ids: list[int] | None,
             period: Period) -> dict[str, tuple[int, int]]:
-    bucket = _hour_bucket(session.get_bind().dialect.name).label("bucket")
+    dialect = session.get_bind().dialect.name
+    bucket = shanghai_text(Donation.paid_at, dialect, "hour").label("bucket")
     query = (select(bucket, func.sum(Donation.amount_fen), func.count(Donation.id))
              .where(Donation.campaign_id == campaign_id, Donation.status == PAID)
              .group_by(bucket))
     if unit_ids is not None:
         query = query.where(Donation.unit_id.in_(unit_ids))
-    rows = session.execute(in_period(query, period))  # type: ignore[arg-type]
+    rows = session.execute(in_period(query, period))
     return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
 

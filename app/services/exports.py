@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from app.services.accounts import Actor
@@ -26,6 +25,8 @@ from app.services.donation_admin import (
     iter_rows,
     resolve_filter,
 )
+from app.services.figures import shanghai_text
+from models import Donation
 
 HEADERS = ("订单号", "微信支付单号", "状态", "项目", "单位编码", "单位名称", "份数", "金额(元)",
            "匿名", "留言", "openid", "下单时间", "支付时间")
@@ -39,8 +40,10 @@ CHUNK = 64 * 1024
 
 def yuan(fen: int) -> str:
     """Fen as yuan with two decimals, exactly (no floats)."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+    if fen < 0:
+        return "-" + yuan(-fen)
+    whole, cents = divmod(fen, 100)
+    return f"{whole}.{cents:02d}"
 
 
 def local_time(moment: datetime | None) -> str:
@@ -55,19 +58,28 @@ def safe_text(value: str) -> str:
 
 
 class _Formatter:
-    """Turns ledger rows into export cells, with the campaign and unit names looked up once."""
+    """Export cells from ledger rows: names looked up once, times formatted by the database."""
 
     def __init__(self, session: Session) -> None:
+        dialect = session.get_bind().dialect.name
+        self.columns = (Donation.out_trade_no, Donation.transaction_id, Donation.status,
+                        Donation.campaign_id, Donation.unit_id, Donation.quantity,
+                        Donation.amount_fen, Donation.anonymous, Donation.message,
+                        Donation.openid, shanghai_text(Donation.created_at, dialect),
+                        shanghai_text(Donation.paid_at, dialect))
         self.campaigns = campaign_codes(session)
         self.units = {uid: (u.code, u.name) for uid, u in unit_directory(session).items()}
+        self.statuses = {k: STATUS_NAMES[k] for k in STATUS_NAMES}
 
-    def cells(self, row: Row[Any]) -> tuple[Any, ...]:
-        unit_code, unit_name = self.units[row.unit_id]
-        return (row.out_trade_no, row.transaction_id or "",
-                STATUS_NAMES.get(row.status, row.status), self.campaigns[row.campaign_id],
-                unit_code, unit_name, row.quantity, row.amount_fen,
-                "是" if row.anonymous else "否", safe_text(row.message), row.openid,
-                local_time(row.created_at), local_time(row.paid_at))
+    def cells(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """订单号 … 支付时间, with the amount still in fen (CSV and XLSX format it apart)."""
+        (out_trade_no, transaction_id, status, campaign_id, unit_id, quantity, amount_fen,
+         anonymous, message, openid, created, paid, _id) = row
+        unit_code, unit_name = self.units[unit_id]
+        return (out_trade_no, transaction_id or "", self.statuses.get(status, status),
+                self.campaigns[campaign_id], unit_code, unit_name, quantity, amount_fen,
+                "是" if anonymous else "否", safe_text(message) if message else "", openid,
+                created or "", paid or "")
 
 
 def csv_chunks(session: Session, actor: Actor, wanted: DonationFilter) -> Iterator[bytes]:
@@ -78,20 +90,30 @@ def csv_chunks(session: Session, actor: Actor, wanted: DonationFilter) -> Iterat
 
 
 def _csv_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write(BOM)
-    writer.writerow(HEADERS)
-    for row in iter_rows(session, rf):
-        c = formatter.cells(row)
+    raw = io.BytesIO()
+    # Encoding as we go (rather than a StringIO encoded per chunk) is the faster path.
+    text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    write = csv.writer(text, lineterminator="\r\n").writerow
+    text.write(BOM)
+    write(HEADERS)
+    units, campaigns, statuses = formatter.units, formatter.campaigns, formatter.statuses
+    # The hot loop of a million-row export: cells() inlined, no per-row helper calls.
+    for (out_trade_no, transaction_id, status, campaign_id, unit_id, quantity, fen, anonymous,
+         message, openid, created, paid, row_id) in iter_rows(session, rf, formatter.columns):
+        unit_code, unit_name = units[unit_id]
         # ="…" makes Excel keep a long digit string as text instead of 4.2E+27.
-        writer.writerow((f'="{c[0]}"', f'="{c[1]}"' if c[1] else "", *c[2:7], yuan(c[7]),
-                         *c[8:]))
-        if buffer.tell() >= CHUNK:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+        write((f'="{out_trade_no}"', f'="{transaction_id}"' if transaction_id else "",
+               statuses.get(status, status), campaigns[campaign_id], unit_code, unit_name,
+               quantity, f"{fen // 100}.{fen % 100:02d}", "是" if anonymous else "否",
+               safe_text(message) if message else "", openid, created or "", paid or ""))
+        if row_id % 256 == 0 and raw.tell() >= CHUNK:
+            text.flush()
+            yield raw.getvalue()
+            raw.seek(0)
+            raw.truncate()
+    text.flush()
+    yield raw.getvalue()
+    text.detach()
 
 
 def xlsx_chunks(session: Session, actor: Actor, wanted: DonationFilter) -> Iterator[bytes]:
@@ -114,7 +136,7 @@ def _xlsx_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> I
         sheet.set_column(0, 1, 30)
         sheet.set_column(10, 12, 20)
         sheet.write_row(0, 0, HEADERS)
-        for index, row in enumerate(iter_rows(session, rf), start=1):
+        for index, row in enumerate(iter_rows(session, rf, formatter.columns), start=1):
             cells = formatter.cells(row)
             sheet.write_row(index, 0, cells[:7])
             sheet.write_number(index, 7, cells[7] / 100, money)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.services.errors import InvalidRequestError
 from app.services.totals import ZERO, Figures, read_figures
@@ -48,6 +50,22 @@ def _local_date(moment: datetime | None) -> str | None:
     return None if moment is None else moment.astimezone(SHANGHAI).date().isoformat()
 
 
+# strftime (SQLite) and to_char (PostgreSQL) patterns of the same local-time text.
+_LOCAL_FORMATS = {"hour": ("%Y-%m-%d %H", "YYYY-MM-DD HH24"),
+                  "second": ("%Y-%m-%d %H:%M:%S", "YYYY-MM-DD HH24:MI:SS")}
+
+
+def shanghai_text(column: InstrumentedAttribute[datetime | None], dialect: str,
+                  precision: str = "second") -> ColumnElement[str]:
+    """A UTC column as Asia/Shanghai wall-clock text, computed by the database (fast, and
+    the same on SQLite and PostgreSQL); NULL stays NULL."""
+    sqlite_format, pg_format = _LOCAL_FORMATS[precision]
+    if dialect == "postgresql":
+        local = func.timezone("Asia/Shanghai", func.timezone("UTC", column))
+        return func.to_char(local, pg_format)
+    return func.strftime(sqlite_format, column, "+8 hours")
+
+
 def parse_date(text: str | None, name: str) -> date | None:
     if not text:
         return None
@@ -75,7 +93,7 @@ def this_year(now: datetime) -> Period:
     return Period(day_start(date(year, 1, 1)), day_start(date(year + 1, 1, 1)))
 
 
-def in_period(query: Select[tuple[int, int, int]], period: Period) -> Select[tuple[int, int, int]]:
+def in_period(query: Select[*tuple[Any, ...]], period: Period) -> Select[*tuple[Any, ...]]:
     if period.start is not None:
         query = query.where(Donation.paid_at >= period.start)
     if period.end is not None:
@@ -83,7 +101,7 @@ def in_period(query: Select[tuple[int, int, int]], period: Period) -> Select[tup
     return query
 
 
-def _aggregates() -> tuple[object, ...]:
+def _aggregates() -> tuple[Any, Any, Any]:
     return (func.coalesce(func.sum(Donation.amount_fen), 0), func.count(Donation.id),
             func.count(func.distinct(Donation.openid)))
 
@@ -100,7 +118,7 @@ def scope_figures(session: Session, campaign_id: int, root_id: int | None,
     if root_id is not None:
         query = query.join(UnitClosure, UnitClosure.descendant_id == Donation.unit_id).where(
             UnitClosure.ancestor_id == root_id)
-    row = session.execute(in_period(query, period)).one()  # type: ignore[arg-type]
+    row = session.execute(in_period(query, period)).one()
     return Figures(int(row[0]), int(row[1]), int(row[2]))
 
 
@@ -137,7 +155,7 @@ def _ledger_own(session: Session, campaign_id: int, unit_ids: list[int] | None,
              .group_by(Donation.unit_id))
     if unit_ids is not None:
         query = query.where(Donation.unit_id.in_(unit_ids))
-    rows = session.execute(in_period(query, period))  # type: ignore[arg-type]
+    rows = session.execute(in_period(query, period))
     return {int(r[0]): Figures(int(r[1]), int(r[2]), int(r[3])) for r in rows}
 
 
@@ -149,5 +167,5 @@ def _ledger_subtree(session: Session, campaign_id: int, unit_ids: list[int] | No
              .group_by(UnitClosure.ancestor_id))
     if unit_ids is not None:
         query = query.where(UnitClosure.ancestor_id.in_(unit_ids))
-    rows = session.execute(in_period(query, period))  # type: ignore[arg-type]
+    rows = session.execute(in_period(query, period))
     return {int(r[0]): Figures(int(r[1]), int(r[2]), int(r[3])) for r in rows}

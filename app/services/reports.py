@@ -76,6 +76,9 @@ def unit_report(session: Session, actor: Actor, campaign_code: str,
     for parent_id in _tree_order(units, children):
         if children.get(parent_id):
             report.rows.extend(_group(units[parent_id], children[parent_id], units, figures))
+    if not report.rows:  # a leaf unit: no parent groups, just the unit itself
+        report.rows.extend(ReportRow("unit", u.code, u.name, "", figures.subtree_of(u.id))
+                           for u in units.values())
     root_id = scope.root.id if scope.root else None
     report.rows.append(ReportRow("total", "", "合计", "",
                                  scope_figures(session, campaign.id, root_id, period)))

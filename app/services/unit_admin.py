@@ -101,7 +101,8 @@ def _move(session: Session, unit: Unit, parent_code: str | None) -> bool:
     if new_parent_id == unit.parent_id:
         return False
     if new_parent_id is not None and is_in_subtree(session, new_parent_id, unit.id):
-        raise InvalidRequestError(f"不能把单位 {unit.code} 移到它自己或其下级单位之下（会形成循环）")
+        raise InvalidRequestError(
+            f"不能把单位 {unit.code} 移到它自己或其下级单位之下（会形成循环）")
     unit.parent_id = new_parent_id
     return True
 

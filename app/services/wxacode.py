@@ -71,7 +71,8 @@ def _fetch(source: WxacodeSource, request: WxacodeRequest) -> bytes:
                                             width=request.width, check_path=False)
     except MiniProgramError as exc:
         if exc.errcode in REQUEST_ERRCODES:
-            raise InvalidRequestError(f"微信拒绝生成小程序码：{exc.errmsg}（{exc.errcode}）") from exc
+            message = f"微信拒绝生成小程序码：{exc.errmsg}（{exc.errcode}）"
+            raise InvalidRequestError(message) from exc
         raise WeChatUnavailableDomainError(f"微信暂时无法生成小程序码（{exc.errcode}）") from exc
     except WeChatUnavailableError as exc:
         raise WeChatUnavailableDomainError("微信暂时无法生成小程序码，请稍后再试") from exc

@@ -44,7 +44,7 @@ def signed_in(view: F) -> F:
             g.actor = current_actor()
         except UnauthorizedError:
             sign_out()
-            return redirect(url_for("console.login_page", next=request.full_path))
+            return redirect(url_for("console.login_page", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapper  # type: ignore[return-value]
 
@@ -91,7 +91,7 @@ def login_submit() -> BaseResponse | tuple[str, int]:
     target = request.form.get("next", "")
     # Only our own paths: never an open redirect to another site.
     if not target.startswith("/admin/") or target.startswith("//"):
-        target = url_for("console.dashboard_page")
+        target = url_for("console.pages.dashboard_page")
     return redirect(target)
 
 

@@ -128,8 +128,8 @@ def test_reimport_moves_a_unit_and_its_totals_follow(api: Api, session: Any) -> 
 
 def test_reimport_lists_missing_units_and_leaves_them(session: Any) -> None:
     _import(session, "units.csv", GOOD.encode())
-    report = _import(session, "units.csv", GOOD.replace("XF-1,兴丰第一企业工会,DX-XF,enterprise,35\n",
-                                                        "").encode())
+    without = GOOD.replace("XF-1,兴丰第一企业工会,DX-XF,enterprise,35\n", "")
+    report = _import(session, "units.csv", without.encode())
     assert report.missing == ["XF-1"]
     assert report.unchanged == 2
     assert session.scalar(select(Unit.name).where(Unit.code == "XF-1")) == "兴丰第一企业工会"

@@ -94,12 +94,12 @@ def test_concurrent_first_use_fetches_one_token(
     simulator: SimulatorServer, dev_creds: DevCredentials, store: MemoryTokenStore
 ) -> None:
     clients = [_client(simulator, dev_creds, store) for _ in range(4)]
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def login(index: int) -> None:
         try:
             clients[index].code_to_session(f"worker{index}#1")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=login, args=(i,)) for i in range(4)]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tests.wechat.conftest import FIXTURES, load_vectors
@@ -42,7 +43,7 @@ AEAD = load_vectors("v3_aead_aes_256_gcm.json")
 NOTIFY = _by_id("v3_notifications_full.json")
 
 
-def _private(vector: dict[str, Any]):  # noqa: ANN202 - test helper
+def _private(vector: dict[str, Any]) -> RSAPrivateKey:
     return load_private_key(str(FIXTURES / vector["private_key_file"]))
 
 
