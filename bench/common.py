@@ -16,6 +16,19 @@ GUNICORN_ARGS = ["--workers", "4", "--worker-class", "sync", "--backlog", "2048"
                  "--log-level", "warning"]
 
 
+def fresh_database(base_url: str, name: str) -> str:
+    """Drop and create database `name` on the PostgreSQL server of `base_url`; its URL."""
+    from sqlalchemy import create_engine, make_url, text
+
+    base = make_url(base_url)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -20,9 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.common import free_port, lua_string, run_wrk, start_gunicorn, stop  # noqa: E402
+from bench.common import (  # noqa: E402
+    free_port,
+    fresh_database,
+    lua_string,
+    run_wrk,
+    start_gunicorn,
+    stop,
+)
 
 UNIQUE = 9000
 DUPLICATE_SHARE = 0.3
@@ -30,15 +37,19 @@ DUPLICATE_SHARE = 0.3
 
 def main() -> None:
     args = _arguments()
-    url = _fresh_database(os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    url = fresh_database(os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
+        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"), "warmfund_bench")
     with tempfile.TemporaryDirectory() as tmp:
         env = _app_env(url, Path(tmp))
         subprocess.run([str(Path(sys.executable).parent / "warmfund"), "init", "--demo"],
                        env={**os.environ, **env}, check=True, capture_output=True)
-        orders = _seed_orders(url)
+        _say("seeding orders")
+        orders = _seed_orders(url, args.orders)
+        _say("signing notifications")
         script = _wrk_script(Path(tmp), env, orders)
+        _say("measuring the bare endpoint")
         bare = _measure("bench.bare_app:app", {}, script, args)
+        _say("measuring warmfund")
         app = _measure("app:create_app()", env, script, args)
         _check_ledger(url)
     print(f"bare flask : {bare['rps']:8.0f} req/s  p50 {bare['p50']:.1f} ms  "
@@ -52,17 +63,8 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--orders", type=int, default=UNIQUE, help="distinct paid orders")
     return parser.parse_args()
-
-
-def _fresh_database(base_url: str) -> str:
-    base = make_url(base_url)
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "warmfund_bench" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "warmfund_bench"'))
-    admin.dispose()
-    return base.set(database="warmfund_bench").render_as_string(hide_password=False)
 
 
 def _app_env(url: str, instance: Path) -> dict[str, str]:
@@ -73,14 +75,18 @@ def _app_env(url: str, instance: Path) -> dict[str, str]:
             "WARMFUND_WECHAT_PAY_API_BASE": unused, "WARMFUND_APP_MAX_BODY_BYTES": "65536"}
 
 
-def _seed_orders(url: str) -> list[tuple[str, int, str]]:
+def _say(step: str) -> None:
+    print(f"... {step}", file=sys.stderr, flush=True)
+
+
+def _seed_orders(url: str, count: int) -> list[tuple[str, int, str]]:
     engine = create_engine(url)
     with engine.begin() as conn:
         campaign = conn.execute(text("SELECT id FROM campaigns WHERE code = 'one-yuan'")).scalar()
         units = list(conn.execute(text("SELECT id FROM units")).scalars())
         rng = random.Random(7)
         rows = [{"otn": f"WFBENCH{i:010d}", "c": campaign, "u": rng.choice(units),
-                 "o": f"o-bench-{rng.randrange(3000)}", "q": 1 + i % 3} for i in range(UNIQUE)]
+                 "o": f"o-bench-{rng.randrange(3000)}", "q": 1 + i % 3} for i in range(count)]
         conn.execute(text(
             "INSERT INTO donations (out_trade_no, campaign_id, unit_id, openid, quantity, "
             "amount_fen, anonymous, message, status, paid_after_close, created_at, expires_at) "

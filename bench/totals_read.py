@@ -15,15 +15,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import make_url, text  # noqa: E402
+
+from bench.common import fresh_database  # noqa: E402
 
 READS = 3000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    default = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
+        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--database", default=default)
     url = _fresh_database(parser.parse_args().database)
     from app.services.campaigns import ensure_default_campaigns, get_campaign
     from app.services.deps import utc_now
@@ -54,15 +57,9 @@ def main() -> None:
 
 
 def _fresh_database(base_url: str) -> str:
-    base = make_url(base_url)
-    if base.get_backend_name() != "postgresql":
+    if make_url(base_url).get_backend_name() != "postgresql":
         return base_url
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "warmfund_bench_totals" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "warmfund_bench_totals"'))
-    admin.dispose()
-    return base.set(database="warmfund_bench_totals").render_as_string(hide_password=False)
+    return fresh_database(base_url, "warmfund_bench_totals")
 
 
 def _fill_ledger(session: object, size: int) -> None:
