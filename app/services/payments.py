@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Update, text, update
+from sqlalchemy import Row, Update, text, update
 from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
@@ -69,29 +69,34 @@ def record_payment(session: Session, transaction: Transaction, now: datetime,
                    notice: ReceivedNotice | None = None) -> str:
     """Apply what WeChat Pay says of one order, exactly once; returns the verdict."""
     with write_transaction(session):
-        verdict = _apply(session, transaction, now)
+        verdict, paid = _apply(session, transaction, now)
         if notice is not None:
             _store_notice(session, notice, verdict, now, transaction.out_trade_no,
                           transaction.transaction_id)
+            session.flush()
+        if paid is not None:
+            # Every payment touches the campaign's total rows: lock them last, just before the
+            # commit releases them, so concurrent payments wait on each other as briefly as can be.
+            count_paid(session, campaign_id=paid.campaign_id, unit_id=paid.unit_id,
+                       openid=paid.openid, amount_fen=paid.amount_fen)
     return verdict
 
 
-def _apply(session: Session, tx: Transaction, now: datetime) -> str:
+def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row | None]:
+    """Move the donation; returns the verdict and, when it became paid, what to count."""
     if tx.trade_state != "SUCCESS" or tx.transaction_id is None or tx.amount_total is None:
-        return NOT_SUCCESS
+        return NOT_SUCCESS, None
     paid = session.execute(
         _mark("paid", tx, now).where(_LEDGER.amount_fen == tx.amount_total).returning(
             _LEDGER.campaign_id, _LEDGER.unit_id, _LEDGER.openid, _LEDGER.amount_fen,
             _LEDGER.paid_after_close)).first()
-    if paid is not None:
-        count_paid(session, campaign_id=paid.campaign_id, unit_id=paid.unit_id,
-                   openid=paid.openid, amount_fen=paid.amount_fen)
-        if paid.paid_after_close:
-            _anomaly(session, "paid_after_close", tx.out_trade_no, now,
-                     f"订单关闭后仍收到支付，已计入：{tx.transaction_id}")
-            return PAID_AFTER_CLOSE
-        return RECORDED
-    return _classify_unpaid(session, tx, now)
+    if paid is None:
+        return _classify_unpaid(session, tx, now), None
+    if paid.paid_after_close:
+        _anomaly(session, "paid_after_close", tx.out_trade_no, now,
+                 f"订单关闭后仍收到支付，已计入：{tx.transaction_id}")
+        return PAID_AFTER_CLOSE, paid
+    return RECORDED, paid
 
 
 def _classify_unpaid(session: Session, tx: Transaction, now: datetime) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from models import Scope
@@ -42,12 +42,27 @@ _COUNT_OUT = text("""
 
 _ADD_TO_TOTALS = """
     INSERT INTO totals (campaign_id, scope, unit_id, total_fen, donation_count, donor_count)
-    VALUES {rows}
+    {rows}
     ON CONFLICT (campaign_id, scope, unit_id) DO UPDATE SET
         total_fen = totals.total_fen + excluded.total_fen,
         donation_count = totals.donation_count + excluded.donation_count,
         donor_count = totals.donor_count + excluded.donor_count
 """
+
+
+def _in_one_statement(tally: str, donor_delta: str) -> TextClause:
+    # PostgreSQL: tallies and totals in one round trip (the hot path of every payment).
+    return text(f"""
+        WITH tallied AS ({tally})
+        {_ADD_TO_TOTALS.format(rows=f"SELECT :campaign_id, scope, unit_id, :amount, :n, "
+                                     f"{donor_delta} FROM tallied ORDER BY scope, unit_id")}
+    """)
+
+
+_ONE_STATEMENT = {
+    1: _in_one_statement(_COUNT_IN.text, "CASE WHEN paid_count = 1 THEN 1 ELSE 0 END"),
+    -1: _in_one_statement(_COUNT_OUT.text, "CASE WHEN paid_count = 0 THEN -1 ELSE 0 END"),
+}
 
 
 def count_paid(session: Session, *, campaign_id: int, unit_id: int, openid: str,
@@ -56,8 +71,13 @@ def count_paid(session: Session, *, campaign_id: int, unit_id: int, openid: str,
 
     Must run inside the transaction that moves the donation into or out of paid.
     """
-    statement = _COUNT_IN if direction > 0 else _COUNT_OUT
+    direction = 1 if direction > 0 else -1
     params = {"campaign_id": campaign_id, "unit_id": unit_id, "openid": openid}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_ONE_STATEMENT[direction],
+                        {**params, "amount": amount_fen * direction, "n": direction})
+        return
+    statement = _COUNT_IN if direction > 0 else _COUNT_OUT
     tallies = session.execute(statement, params).all()
     # Lock total rows in one order everywhere, so concurrent payments cannot deadlock.
     rows = sorted((str(t.scope), int(t.unit_id), _donor_delta(int(t.paid_count), direction))
@@ -73,7 +93,8 @@ def _donor_delta(paid_count: int, direction: int) -> int:
 
 def _add_to_totals(session: Session, campaign_id: int, rows: list[tuple[str, int, int]],
                    amount_fen: int, count_delta: int) -> None:
-    values = ", ".join(f"(:c, :s{i}, :u{i}, :amount, :n, :d{i})" for i in range(len(rows)))
+    values = "VALUES " + ", ".join(f"(:c, :s{i}, :u{i}, :amount, :n, :d{i})"
+                                   for i in range(len(rows)))
     params: dict[str, object] = {"c": campaign_id, "amount": amount_fen, "n": count_delta}
     for i, (scope, unit_id, donor_delta) in enumerate(rows):
         params.update({f"s{i}": scope, f"u{i}": unit_id, f"d{i}": donor_delta})

@@ -1,0 +1,75 @@
+"""Running totals at the service level: in and out of paid, donor counts, drift repair."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, text
+
+from app.services.campaigns import get_campaign, get_unit
+from app.services.deps import utc_now
+from app.services.ledger_check import find_drift, repair_totals
+from app.services.totals import count_paid
+from models import Campaign, Donation, Unit
+from models.database import write_transaction
+from tests.helpers import demo_tree
+
+
+def _donate(session: Any, unit: str, openid: str, amount: int) -> Donation:
+    campaign = session.scalar(select(Campaign).where(Campaign.code == "one-yuan"))
+    unit_row = session.scalar(select(Unit).where(Unit.code == unit))
+    now = utc_now()
+    donation = Donation(out_trade_no=f"WFT{openid}{amount}{unit}"[:32], campaign_id=campaign.id,
+                        unit_id=unit_row.id, openid=openid, quantity=amount // 100,
+                        amount_fen=amount, status="paid", created_at=now, expires_at=now,
+                        paid_at=now)
+    with write_transaction(session):
+        session.add(donation)
+        session.flush()
+        count_paid(session, campaign_id=campaign.id, unit_id=unit_row.id, openid=openid,
+                   amount_fen=amount)
+    return donation
+
+
+def _uncount(session: Any, donation: Donation) -> None:
+    with write_transaction(session):
+        session.execute(text("UPDATE donations SET status = 'refunded' WHERE id = :i"),
+                        {"i": donation.id})
+        count_paid(session, campaign_id=donation.campaign_id, unit_id=donation.unit_id,
+                   openid=donation.openid, amount_fen=donation.amount_fen, direction=-1)
+
+
+def _figures(session: Any, unit: str) -> tuple[int, int, int]:
+    t = next(x for x in get_unit(session, unit)["totals"] if x["campaign"] == "one-yuan")
+    return t["total_fen"], t["donation_count"], t["donor_count"]
+
+
+def test_donor_counted_once_per_scope_and_removed_on_last(session: Any) -> None:
+    demo_tree(session)
+    first = _donate(session, "HC-A1", "o-1", 100)
+    second = _donate(session, "HC-A", "o-1", 300)
+    _donate(session, "DX-XF", "o-2", 200)
+    assert _figures(session, "DX") == (600, 3, 2)
+    assert _figures(session, "DX-HC") == (400, 2, 1)
+    assert _figures(session, "HC-A1") == (100, 1, 1)
+    _uncount(session, first)
+    assert _figures(session, "DX-HC") == (300, 1, 1)
+    assert _figures(session, "HC-A1") == (0, 0, 0)
+    _uncount(session, second)
+    assert _figures(session, "DX-HC") == (0, 0, 0)
+    assert _figures(session, "DX") == (200, 1, 1)
+    campaign = get_campaign(session, "one-yuan")
+    assert (campaign["total_fen"], campaign["donor_count"]) == (200, 1)
+    assert find_drift(session) == []
+
+
+def test_drift_is_found_and_repaired(session: Any) -> None:
+    demo_tree(session)
+    _donate(session, "HC-A1", "o-1", 100)
+    session.execute(text("UPDATE totals SET total_fen = total_fen + 7 WHERE scope = 'campaign'"))
+    session.commit()
+    drift = find_drift(session)
+    assert [(d.scope, d.stored[0], d.expected[0]) for d in drift] == [("campaign", 107, 100)]
+    assert len(repair_totals(session)) == 1
+    assert find_drift(session) == []
+    assert get_campaign(session, "one-yuan")["total_fen"] == 100
