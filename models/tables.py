@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -140,6 +142,9 @@ class Donation(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+donations_table = cast(Table, Donation.__table__)
 
 
 class Total(Base):

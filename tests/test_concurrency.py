@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.services.ledger_check import find_drift
-from app.services.payments import handle_payment_notification, ReceivedNotice
+from app.services.payments import ReceivedNotice, handle_payment_notification
 from models import Donation
 from tests import notices
 from tests.helpers import Api, demo_tree

@@ -20,15 +20,15 @@ def test_identical_pending_order_is_handed_back(api: Api, session: Any) -> None:
 
 
 def test_paysign_verifies_with_the_merchant_key(api: Api, session: Any) -> None:
+    from tests.notices import credentials
     from wechat import verify_message
     from wechat.keys import load_public_key
-
-    from tests.notices import credentials
 
     demo_tree(session)
     payment = api.order(api.login("erin")).get_json()["payment"]
     creds = credentials(api.app)
-    message = f"{creds.appid}\n{payment['timeStamp']}\n{payment['nonceStr']}\n{payment['package']}\n"
+    message = "".join(f"{part}\n" for part in (creds.appid, payment["timeStamp"],
+                                                payment["nonceStr"], payment["package"]))
     assert payment["signType"] == "RSA"
     assert verify_message(load_public_key(str(creds.merchant_public_key_path)), message,
                           payment["paySign"])
@@ -63,9 +63,8 @@ def test_polling_a_pending_order_asks_wechat(api: Api, session: Any) -> None:
     api.sim_pay(otn, notify=False)
     from datetime import timedelta
 
-    from models import Donation
-
     from app.services.deps import utc_now
+    from models import Donation
 
     session.query(Donation).update({"created_at": utc_now() - timedelta(minutes=1)})
     session.commit()

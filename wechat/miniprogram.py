@@ -10,9 +10,9 @@ from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
 import requests
-from wechatpy.client.api import WeChatWxa  # type: ignore[import-untyped]
-from wechatpy.client.base import BaseWeChatClient  # type: ignore[import-untyped]
-from wechatpy.exceptions import WeChatClientException  # type: ignore[import-untyped]
+from wechatpy.client.api import WeChatWxa
+from wechatpy.client.base import BaseWeChatClient
+from wechatpy.exceptions import WeChatClientException
 
 from wechat.errors import MiniProgramError, WeChatUnavailableError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -111,7 +111,7 @@ def _lock_worker(session: Session, openid: str) -> None:
         session.execute(text("SELECT id FROM workers WHERE openid = :o FOR UPDATE"), {"o": openid})
 
 
-def new_out_trade_no(now: Any) -> str:
+def new_out_trade_no(now: datetime) -> str:
     stamp = now.astimezone(SHANGHAI).strftime("%y%m%d%H%M%S")
     return "WF" + stamp + "".join(secrets.choice(_ALPHABET) for _ in range(12))
 

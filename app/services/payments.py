@@ -10,14 +10,16 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, Update, text, update
 from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
 from app.services.totals import count_paid
-from models import Anomaly, Donation, Notification
+from models import Anomaly, Notification
 from models.database import write_transaction
+from models.tables import donations_table
 from wechat import Transaction
 from wechat.errors import NotificationError, WeChatError, WeChatPayError
 
@@ -33,13 +35,13 @@ IGNORED = "ignored"
 
 SIGNATURE_VERDICTS = {"unknown_serial", "signtest", "stale", "bad_signature"}
 
-_LEDGER = Donation.__table__.c
+_LEDGER = donations_table.c
 _UNPAID = ("pending", "closed")
 
 
 def _mark(status: str, tx: Transaction, now: datetime) -> Update:
     """Move an unpaid donation to `status`; matches nothing once someone else moved it."""
-    return (update(Donation.__table__)
+    return (update(donations_table)
             .where(_LEDGER.out_trade_no == tx.out_trade_no, _LEDGER.status.in_(_UNPAID))
             .values(status=status, transaction_id=tx.transaction_id,
                     paid_at=tx.success_time or now, reported_amount_fen=tx.amount_total,
@@ -82,7 +84,7 @@ def record_payment(session: Session, transaction: Transaction, now: datetime,
     return verdict
 
 
-def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row | None]:
+def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[Any] | None]:
     """Move the donation; returns the verdict and, when it became paid, what to count."""
     if tx.trade_state != "SUCCESS" or tx.transaction_id is None or tx.amount_total is None:
         return NOT_SUCCESS, None
@@ -164,7 +166,7 @@ def refresh_from_wechat(session: Session, deps: Deps, out_trade_no: str) -> str 
     """Ask WeChat Pay about one pending order and record a payment it reports."""
     now = deps.clock()
     with write_transaction(session):
-        session.execute(update(Donation.__table__).where(_LEDGER.out_trade_no == out_trade_no)
+        session.execute(update(donations_table).where(_LEDGER.out_trade_no == out_trade_no)
                         .values(checked_at=now))
     try:
         tx = deps.pay.query_order(out_trade_no)

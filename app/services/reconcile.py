@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import CursorResult, Row, select, update
 from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
 from app.services.payments import NOT_SUCCESS, record_payment
-from models import Donation, DonationStatus
+from models import DonationStatus
 from models.database import write_transaction
+from models.tables import donations_table
 from wechat.errors import WeChatError, WeChatPayError
 
-_LEDGER = Donation.__table__.c
+_LEDGER = donations_table.c
 CLAIM_SECONDS = 60
 # An order WeChat never saw (its creation failed) is closed once it is this old.
 UNSEEN_GRACE = timedelta(minutes=5)
@@ -44,7 +46,7 @@ def reconcile(session: Session, deps: Deps, batch_size: int = 200) -> ReconcileR
     return report
 
 
-def _claim_batch(session: Session, now: datetime, size: int, after_id: int) -> list[Row]:
+def _claim_batch(session: Session, now: datetime, size: int, after_id: int) -> list[Any]:
     stale = now - timedelta(seconds=CLAIM_SECONDS)
     with write_transaction(session):
         query = (select(_LEDGER.id, _LEDGER.out_trade_no, _LEDGER.expires_at,
@@ -56,12 +58,12 @@ def _claim_batch(session: Session, now: datetime, size: int, after_id: int) -> l
             query = query.with_for_update(skip_locked=True)
         rows = list(session.execute(query))
         if rows:
-            session.execute(update(Donation.__table__)
+            session.execute(update(donations_table)
                             .where(_LEDGER.id.in_([r.id for r in rows])).values(checked_at=now))
     return rows
 
 
-def _settle(session: Session, deps: Deps, row: Row, report: ReconcileReport) -> None:
+def _settle(session: Session, deps: Deps, row: Row[Any], report: ReconcileReport) -> None:
     now = deps.clock()
     try:
         tx = deps.pay.query_order(row.out_trade_no)
@@ -115,9 +117,10 @@ def _record_after_close_refused(session: Session, deps: Deps, out_trade_no: str,
 def _close_locally(session: Session, out_trade_no: str, now: datetime,
                    report: ReconcileReport) -> None:
     with write_transaction(session):
-        closed = session.execute(
-            update(Donation.__table__)
+        result = session.execute(
+            update(donations_table)
             .where(_LEDGER.out_trade_no == out_trade_no,
                    _LEDGER.status == DonationStatus.PENDING.value)
-            .values(status=DonationStatus.CLOSED.value, closed_at=now)).rowcount
+            .values(status=DonationStatus.CLOSED.value, closed_at=now))
+        closed = cast(CursorResult[Any], result).rowcount
     report.closed += closed

@@ -96,7 +96,7 @@ def _children_of(units: dict[int, UnitInfo]) -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for unit in units.values():
         if unit.parent_id in units:
-            children.setdefault(unit.parent_id, []).append(unit.id)  # type: ignore[arg-type]
+            children.setdefault(unit.parent_id, []).append(unit.id)
     return children
 
 

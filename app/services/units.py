@@ -81,7 +81,8 @@ def rebuild_closure(session: Session) -> None:
     session.execute(text("DELETE FROM unit_closure"))
     rows = []
     for unit_id in parents:
-        depth, current = 0, unit_id
+        depth = 0
+        current: int | None = unit_id
         while current is not None:
             rows.append({"a": current, "d": unit_id, "depth": depth})
             current, depth = parents[current], depth + 1

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import io
 
-import qrcode  # type: ignore[import-untyped]
+import qrcode
 
 
 def derive_openid(appid: str, code: str) -> str:
