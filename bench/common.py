@@ -12,8 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-GUNICORN_ARGS = ["--workers", "4", "--worker-class", "sync", "--backlog", "2048",
-                 "--log-level", "warning"]
+# The same settings for the app and for its baseline; BENCH_WORKERS overrides the count.
+GUNICORN_ARGS = ["--workers", os.environ.get("BENCH_WORKERS", "4"), "--worker-class", "sync",
+                 "--backlog", "2048", "--log-level", "warning"]
 
 
 def fresh_database(base_url: str, name: str) -> str:

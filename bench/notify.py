@@ -98,9 +98,10 @@ def _seed_orders(url: str, count: int) -> list[tuple[str, int, str]]:
 
 def _wrk_script(tmp: Path, env: dict[str, str], orders: list[tuple[str, int, str]]) -> Path:
     from tests.notices import signed, transaction
-    from wechat.keys import generate_dev_credentials
+    from wechat.keys import generate_dev_credentials, load_private_key
 
     creds = generate_dev_credentials(Path(env["WARMFUND_APP_INSTANCE_DIR"]) / "dev-credentials")
+    key = load_private_key(str(creds.wechatpay_private_key_path))
     plains = [transaction(creds, otn, amount, openid) for otn, amount, openid in orders]
     rng = random.Random(11)
     sequence = list(range(len(plains)))
@@ -109,7 +110,7 @@ def _wrk_script(tmp: Path, env: dict[str, str], orders: list[tuple[str, int, str
         sequence.insert(at + rng.randrange(1, 50), sequence[at])
     lines = ["local reqs = {}"]
     for n, index in enumerate(sequence, start=1):
-        headers, body = signed(creds, plains[index])
+        headers, body = signed(creds, plains[index], key=key)
         table = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
         lines.append(f'reqs[{n}] = wrk.format("POST", "/wechat/pay/notify", {{{table}}}, '
                      f"{lua_string(body)})")

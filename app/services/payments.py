@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Update, text, update
+from sqlalchemy import Engine, Row, Update, text, update
 from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
+from app.services.payments_pg import record_notified_payment
 from app.services.totals import count_paid
 from models import Anomaly, Notification
-from models.database import write_transaction
+from models.database import is_postgres, write_transaction
 from models.tables import donations_table
 from wechat import Transaction
 from wechat.errors import NotificationError, WeChatError, WeChatPayError
@@ -149,6 +150,13 @@ def handle_payment_notification(session: Session, deps: Deps, notice: ReceivedNo
         with write_transaction(session):
             _store_notice(session, notice, IGNORED, now)
         return IGNORED
+    bind = session.get_bind()
+    if is_postgres(session) and isinstance(bind, Engine):
+        verdict = record_notified_payment(
+            bind, tx, now, kind=notice.kind, headers=dict(notice.headers),
+            body=notice.body, remote_addr=notice.remote_addr)
+        if verdict is not None:
+            return verdict
     return record_payment(session, tx, now, notice)
 
 
