@@ -29,6 +29,13 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    proxies = settings.get("app", "trusted_proxies")
+    if proxies:
+        # Behind nginx every request comes from the proxy: take the client's address from
+        # X-Forwarded-For, trusting exactly as many hops as there are proxies of ours.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.extensions["warmfund"] = runtime
     runtime.extras["rate_limiter"] = RateLimiter(_redis_client(settings))
     db.init_app(app)

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_body_bytes": 65536,
         "demo_data": False,
         "timezone": "Asia/Shanghai",
+        "trusted_proxies": 0,
     },
     "database": {"url": "", "echo": False},
     "redis": {"url": ""},

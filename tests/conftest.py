@@ -24,6 +24,17 @@ from tests.helpers import Api
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    """A skipped test is a failed one here: a missing browser, font or database must show up
+    red, never as a quiet 's' (test.sh installs everything the suite needs)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped, which this suite does not allow: {report.longrepr}"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """SQLite in a temporary folder, or, with TEST_DATABASE_URL, a fresh PostgreSQL database

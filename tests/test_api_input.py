@@ -131,3 +131,33 @@ def test_wrong_method_is_4xx_in_shape(api: Api) -> None:
     reply = api.client.delete("/api/campaigns")
     assert reply.status_code in (400, 405)
     assert "error" in reply.get_json()
+
+
+@pytest.mark.parametrize("path", [
+    "/api/me/donations?cursor=%C2%B2", "/api/me/donations?cursor=" + "9" * 40,
+])
+def test_odd_cursors_are_400(api: Api, token: str, path: str) -> None:
+    _error(api.get(path, token), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("escaped", ["\\ud800", "a\\u0000b"])
+def test_unstorable_strings_are_400(api: Api, token: str, escaped: str) -> None:
+    order = ('{"campaign": "one-yuan", "unit": "DX-XF", "message": "' + escaped + '"}').encode()
+    _error(api.client.post("/api/donations", data=order, content_type="application/json",
+                           headers={"Authorization": f"Bearer {token}"}), 400, "invalid_request")
+    login = ('{"code": "' + escaped + '"}').encode()
+    _error(api.client.post("/api/login", data=login, content_type="application/json"), 400,
+           "invalid_request")
+
+
+@pytest.mark.parametrize("path", ["/api/units/a%00b", "/api/campaigns/x%00",
+                                  "/api/units/" + "A" * 40])
+def test_impossible_codes_are_404(api: Api, path: str) -> None:
+    _error(api.get(path), 404, "not_found")
+
+
+@pytest.mark.parametrize("query", ["q=http://[x", "q=" + "%" * 5, "scene=%ZZ"])
+def test_malformed_entry_links_are_4xx(api: Api, token: str, query: str) -> None:
+    reply = api.get(f"/api/entry?{query}")
+    assert 400 <= reply.status_code < 500
+    assert reply.get_json()["error"]["code"] in ("invalid_request", "not_found")

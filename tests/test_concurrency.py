@@ -57,3 +57,53 @@ def test_eight_threads_same_notifications(api: Api, sessions: Any, session: Any)
     assert campaign["total_fen"] == sum(o["amount_fen"] for o in orders)
     assert campaign["donation_count"] == len(orders)
     assert campaign["donor_count"] == 4
+
+
+def test_units_move_while_payments_land(api: Api, sessions: Any, session: Any) -> None:
+    """A move recounts subtree totals under a table lock while payments keep arriving: no
+    deadlock, no lost payment, and the totals follow the unit to its new parent."""
+    from app.services.accounts import SYSTEM
+    from app.services.deps import utc_now
+    from app.services.unit_admin import UnitChanges, update_unit_as
+
+    demo_tree(session)
+    token = api.login("mover")
+    orders = [api.order(token, unit="HC-A1", quantity=1 + i % 5, message=str(i)).get_json()
+              for i in range(24)]
+    creds = notices.credentials(api.app)
+    messages = [notices.signed(creds, notices.transaction(creds, o["out_trade_no"],
+                                                          o["amount_fen"])) for o in orders]
+    errors: list[BaseException] = []
+
+    def pay(batch: list[Any]) -> None:
+        try:
+            with sessions() as own:
+                for headers, body in batch:
+                    handle_payment_notification(own, api.runtime.deps,
+                                                ReceivedNotice("payment", headers, body, ""))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def move() -> None:
+        try:
+            with sessions() as own:
+                for parent in ["DX-XF", "DX-HC"] * 3:
+                    update_unit_as(own, SYSTEM, "HC-A", UnitChanges(parent=parent, move=True),
+                                   utc_now())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=pay, args=(messages[i::4],)) for i in range(4)]
+    threads.append(threading.Thread(target=move))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert find_drift(session) == []
+    total = sum(o["amount_fen"] for o in orders)
+    hc = next(t for t in api.get("/api/units/DX-HC").get_json()["totals"]
+              if t["campaign"] == "one-yuan")
+    xf = next(t for t in api.get("/api/units/DX-XF").get_json()["totals"]
+              if t["campaign"] == "one-yuan")
+    assert (hc["total_fen"], xf["total_fen"]) == (total, 0)

@@ -194,7 +194,9 @@ class MiniProgramClient:
         try:
             return self._retry_on_stale_token(action)
         except requests.RequestException as exc:
-            raise WeChatUnavailableError(f"mini-program API unreachable: {exc}") from exc
+            # Not the exception's text: its URL would carry the AppSecret into our logs.
+            raise WeChatUnavailableError(
+                f"mini-program API unreachable: {type(exc).__name__}") from exc
         except WeChatClientException as exc:
             raise _converted(exc) from exc
 

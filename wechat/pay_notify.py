@@ -62,7 +62,7 @@ def check_signed_message(
     if signature.startswith(SIGNTEST_PREFIX):
         raise NotificationError("signtest")
     timestamp = lowered["wechatpay-timestamp"]
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise NotificationError("malformed", "Wechatpay-Timestamp is not a number")
     if abs(now.timestamp() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
         raise NotificationError("stale", f"timestamp {timestamp}")

@@ -29,6 +29,7 @@ USERNAME = re.compile(r"[A-Za-z0-9_.@-]{2,64}")
 MIN_PASSWORD = 8
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+_DUMMY_HASH = hash_password("no account has this password")
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,9 @@ def authenticate(session: Session, secret_key: str, username: str, password: str
         account = session.scalar(select(Account).where(Account.username == username))
         if account is not None and account.locked_until and account.locked_until > now:
             raise RateLimitedError("登录失败次数过多，请 15 分钟后再试")
-        if account is None or not account.active or not check_password(
-                password, account.password_hash):
+        # Unknown and disabled accounts cost a hash check too, so timing reveals no usernames.
+        stored = account.password_hash if account is not None else _DUMMY_HASH
+        if not check_password(password, stored) or account is None or not account.active:
             if account is not None:
                 _count_failure(account, now)
             ok = False

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.services.errors import InvalidRequestError, NotFoundError
+from app.services.errors import NotFoundError
+from app.services.numbers import decode_cursor
 from app.services.views import rfc3339
 from models import AuditEntry, Notification
 from models.database import write_transaction
@@ -32,9 +33,7 @@ def record_action(session: Session, actor: Actor, action: str, target: str,
 def _before(cursor: str | None) -> int | None:
     if not cursor:
         return None
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise InvalidRequestError("分页参数 cursor 无效")
-    return int(cursor)
+    return decode_cursor(cursor)
 
 
 def list_actions(session: Session, actor: Actor, cursor: str | None = None,

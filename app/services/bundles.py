@@ -3,6 +3,7 @@ that follow the unit tree (`大兴区总工会 DX/兴丰街道总工会 DX-XF/DX
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import re
 import zipfile
@@ -15,9 +16,12 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.services.accounts import Actor
 from app.services.campaigns import find_campaign
+from app.services.errors import InvalidRequestError
 from app.services.qr_codes import QrTarget, poster_content, unit_link
-from app.services.units import subtree_ids
+from app.services.unit_admin import require_in_scope
+from app.services.units import find_unit, subtree_ids
 from models import Campaign, Unit
 from qr.codes import qr_png, qr_svg
 from qr.posters import PosterContent, poster_pdf
@@ -39,7 +43,7 @@ def plan_bundle(session: Session, campaign_code: str,
     """The campaign and every active unit to draw, under `root_code` (None: the whole tree)."""
     campaign = find_campaign(session, campaign_code)
     units = {u.id: u for u in session.scalars(select(Unit).order_by(Unit.id))}
-    root = next((u for u in units.values() if u.code == root_code), None) if root_code else None
+    root = find_unit(session, root_code) if root_code else None
     chosen = set(subtree_ids(session, root.id)) if root else set(units)
     stop = root.parent_id if root else None
     entries = [BundleEntry(u, *_folder(units, u, stop)) for u in units.values()
@@ -116,3 +120,18 @@ def draw_unit(job: DrawJob) -> list[tuple[str, bytes, int]]:
     return [(job.stem + ".png", qr_png(job.link, PNG_SIZE), zipfile.ZIP_STORED),
             (job.stem + ".svg", qr_svg(job.link, PNG_SIZE), zipfile.ZIP_DEFLATED),
             (job.stem + "-poster.pdf", poster_pdf(job.poster, font), zipfile.ZIP_STORED)]
+
+
+def subtree_bundle(session: Session, actor: Actor, unit_code: str, campaign_code: str,
+                   public_url: str, font: Path | None) -> tuple[str, bytes]:
+    """(file name, ZIP bytes) of one subtree's codes and posters — within the actor's scope.
+
+    A subtree's bundle is a few MB and built in memory; the whole district's is the CLI's job.
+    """
+    if not campaign_code:
+        raise InvalidRequestError("缺少参数 campaign")
+    require_in_scope(session, actor, find_unit(session, unit_code))
+    campaign, entries = plan_bundle(session, campaign_code, unit_code)
+    out = io.BytesIO()
+    write_bundle(out, public_url, campaign, entries, font)
+    return f"{unit_code}-{campaign.code}-qr.zip", out.getvalue()

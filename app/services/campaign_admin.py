@@ -6,7 +6,6 @@ ordering path, which reads the status written here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -16,13 +15,15 @@ from sqlalchemy.orm import Session
 
 from app.services.accounts import Actor
 from app.services.audit import record_action
-from app.services.campaigns import campaign_view, find_campaign
+from app.services.campaigns import CODE, DEFAULT_CAMPAIGNS, campaign_view, find_campaign
 from app.services.errors import InvalidRequestError
 from app.services.figures import parse_date
 from models import Campaign, CampaignStatus
 from models.database import write_transaction
 
-CAMPAIGN_CODE = re.compile(r"[a-z0-9-]{1,15}")
+CAMPAIGN_CODE = CODE
+FIXED_PRICES = {code for code, _name, _fen in DEFAULT_CAMPAIGNS}
+MAX_GOAL_FEN = 10**12
 STATUSES = {s.value for s in CampaignStatus}
 MAX_SHARE_FEN = 1_000_000
 EDITABLE = ("name", "amount_fen", "goal_fen", "starts_on", "ends_on", "description", "status")
@@ -81,13 +82,15 @@ def _apply(campaign: Campaign, changes: CampaignChanges) -> None:
         if not changes.name.strip() or len(changes.name) > 64:
             raise InvalidRequestError("项目名称不能为空，且不超过64个字符")
         campaign.name = changes.name.strip()
-    if changes.amount_fen is not None:
+    if changes.amount_fen is not None and changes.amount_fen != campaign.amount_fen:
+        if campaign.code in FIXED_PRICES:
+            raise InvalidRequestError("一元捐、十元捐的每份金额固定，不能修改")
         if not 1 <= changes.amount_fen <= MAX_SHARE_FEN:
             raise InvalidRequestError("每份金额须在 0.01 元到 10000 元之间")
         campaign.amount_fen = changes.amount_fen
     if changes.goal_fen is not None:
-        if changes.goal_fen < 0:
-            raise InvalidRequestError("目标金额不能为负")
+        if not 0 <= changes.goal_fen <= MAX_GOAL_FEN:
+            raise InvalidRequestError("目标金额须在 0 到 100 亿元之间")
         campaign.goal_fen = changes.goal_fen
     if changes.description is not None:
         campaign.description = changes.description[:200]

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from app.services.accounts import Actor
 from app.services.admin_scope import UnitInfo, campaign_codes, resolve_scope, unit_directory
 from app.services.campaigns import find_campaign
-from app.services.donations import decode_cursor
 from app.services.errors import InvalidRequestError
 from app.services.figures import Period, parse_period
+from app.services.numbers import decode_cursor, whole_number
 from app.services.views import rfc3339
 from models import Donation, DonationStatus
 
@@ -86,9 +86,10 @@ def filtered(query: Select[*tuple[Any, ...]], rf: ResolvedFilter) -> Select[*tup
 def parse_limit(text: str | None) -> int:
     if not text:
         return DEFAULT_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    value = whole_number(text, low=1, high=MAX_LIMIT)
+    if value is None:
         raise InvalidRequestError(f"limit 须在 1 到 {MAX_LIMIT} 之间")
-    return int(text)
+    return value
 
 
 def list_donations(session: Session, actor: Actor, wanted: DonationFilter,

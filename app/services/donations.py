@@ -19,6 +19,7 @@ from app.services.errors import (
     UnitInactiveError,
     WeChatUnavailableDomainError,
 )
+from app.services.numbers import decode_cursor
 from app.services.payments import refresh_from_wechat
 from app.services.units import find_unit
 from app.services.views import SHANGHAI, donation_view
@@ -177,9 +178,3 @@ def list_own_donations(session: Session, openid: str, cursor: str | None,
     page = rows[:limit]
     next_cursor = str(page[-1][0].id) if len(rows) > limit else None
     return {"donations": [donation_view(*r) for r in page], "next": next_cursor}
-
-
-def decode_cursor(cursor: str) -> int:
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise InvalidRequestError("分页参数 cursor 无效")
-    return int(cursor)

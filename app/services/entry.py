@@ -29,7 +29,10 @@ def codes_from_link(public_url: str, link: str) -> tuple[str, str]:
     """(unit, campaign) from `{public_url}/d/<unit>/<campaign>`; a link elsewhere is refused."""
     if not link.lower().startswith(("http://", "https://")) and "%" in link:
         link = unquote(link)  # options.q passed on still encoded
-    parts, base = urlsplit(link), urlsplit(public_url)
+    try:
+        parts, base = urlsplit(link), urlsplit(public_url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise InvalidRequestError("链接格式不正确") from exc
     if (parts.scheme.lower(), parts.netloc.lower()) != (base.scheme.lower(), base.netloc.lower()):
         raise InvalidRequestError("这不是本平台的捐款链接")
     prefix = base.path.rstrip("/") + LINK_PREFIX

@@ -68,7 +68,9 @@ class _Formatter:
                         Donation.openid, shanghai_text(Donation.created_at, dialect),
                         shanghai_text(Donation.paid_at, dialect))
         self.campaigns = campaign_codes(session)
-        self.units = {uid: (u.code, u.name) for uid, u in unit_directory(session).items()}
+        # Unit names are typed by people too: defused once here, not per row.
+        directory = unit_directory(session)
+        self.units = {uid: (u.code, safe_text(u.name)) for uid, u in directory.items()}
         self.statuses = {k: STATUS_NAMES[k] for k in STATUS_NAMES}
 
     def cells(self, row: tuple[Any, ...]) -> tuple[Any, ...]:

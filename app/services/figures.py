@@ -70,9 +70,12 @@ def parse_date(text: str | None, name: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidRequestError(f"参数 {name} 须为日期，如 2025-03-01") from exc
+    if not 2000 <= day.year <= 2200:
+        raise InvalidRequestError(f"参数 {name} 超出可查询的年份范围")
+    return day
 
 
 def parse_period(date_from: str | None, date_to: str | None) -> Period:

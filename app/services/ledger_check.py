@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from models.database import write_transaction
+from models.database import is_postgres, write_transaction
 
 _EXPECTED = """
     SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id, SUM(amount_fen) AS total_fen,
@@ -68,9 +68,18 @@ def find_drift(session: Session) -> list[Drift]:
             if stored.get(k, zero) != expected.get(k, zero)]
 
 
+def lock_totals(session: Session) -> None:
+    """On PostgreSQL, keep payments out until the caller's transaction ends. Tables are locked in
+    the order the payment path writes them (tallies, then totals), so neither waits on the other
+    in a cycle."""
+    if is_postgres(session):
+        session.execute(text("LOCK TABLE donor_tallies, totals IN EXCLUSIVE MODE"))
+
+
 def rebuild_totals(session: Session) -> None:
     """Replace every total and donor tally with what the ledger says (inside the caller's
-    transaction, which must hold the write lock)."""
+    write transaction)."""
+    lock_totals(session)
     session.execute(text("DELETE FROM totals"))
     session.execute(text("DELETE FROM donor_tallies"))
     session.execute(text(
@@ -84,9 +93,8 @@ def rebuild_totals(session: Session) -> None:
 def repair_totals(session: Session) -> list[Drift]:
     """Rebuild every total from the ledger; returns the drift that was found and repaired."""
     with write_transaction(session):
-        if session.get_bind().dialect.name == "postgresql":
-            # No payment may slip between the recount and the swap.
-            session.execute(text("LOCK TABLE totals, donor_tallies IN EXCLUSIVE MODE"))
+        # No payment may slip between the recount and the swap.
+        lock_totals(session)
         drift = find_drift(session)
         if drift:
             rebuild_totals(session)

@@ -34,6 +34,9 @@ CONFLICT = "conflict"
 NOT_SUCCESS = "not_success"
 IGNORED = "ignored"
 
+PAID_STATES = ("SUCCESS", "REFUND")
+COUNTED = (RECORDED, PAID_AFTER_CLOSE)
+
 SIGNATURE_VERDICTS = {"unknown_serial", "signtest", "stale", "bad_signature"}
 
 _LEDGER = donations_table.c
@@ -87,7 +90,9 @@ def record_payment(session: Session, transaction: Transaction, now: datetime,
 
 def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[Any] | None]:
     """Move the donation; returns the verdict and, when it became paid, what to count."""
-    if tx.trade_state != "SUCCESS" or tx.transaction_id is None or tx.amount_total is None:
+    # REFUND: paid, then refunded from the merchant platform. The money did arrive, so the
+    # ledger records it, and an admin is asked to record the refund.
+    if tx.trade_state not in PAID_STATES or tx.transaction_id is None or tx.amount_total is None:
         return NOT_SUCCESS, None
     paid = session.execute(
         _mark("paid", tx, now).where(_LEDGER.amount_fen == tx.amount_total).returning(
@@ -95,6 +100,9 @@ def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[A
             _LEDGER.paid_after_close)).first()
     if paid is None:
         return _classify_unpaid(session, tx, now), None
+    if tx.trade_state == "REFUND":
+        _anomaly(session, "refunded_outside", tx.out_trade_no, now,
+                 f"微信支付显示该订单已在商户平台退款，请核对：{tx.transaction_id}")
     if paid.paid_after_close:
         _anomaly(session, "paid_after_close", tx.out_trade_no, now,
                  f"订单关闭后仍收到支付，已计入：{tx.transaction_id}")

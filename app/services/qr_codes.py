@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.services.campaigns import find_campaign
 from app.services.errors import InvalidRequestError
+from app.services.numbers import whole_number
 from app.services.units import ancestor_path, find_unit
 from models import Campaign, Unit
 from qr.codes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, etag_for, qr_png, qr_svg
@@ -58,9 +59,10 @@ def find_target(session: Session, public_url: str, unit_code: str,
 def parse_size(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_SIZE
-    if not raw.isdigit() or not MIN_SIZE <= int(raw) <= MAX_SIZE:
+    value = whole_number(raw, low=MIN_SIZE, high=MAX_SIZE)
+    if value is None:
         raise InvalidRequestError(f"size 须为 {MIN_SIZE}–{MAX_SIZE} 之间的整数（像素）")
-    return int(raw)
+    return value
 
 
 def qr_etag(link: str, kind: str, size: int) -> str:

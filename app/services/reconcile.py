@@ -14,7 +14,7 @@ from sqlalchemy import CursorResult, Row, select, update
 from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
-from app.services.payments import NOT_SUCCESS, record_payment
+from app.services.payments import COUNTED, NOT_SUCCESS, record_payment
 from models import DonationStatus
 from models.database import write_transaction
 from models.tables import donations_table
@@ -76,8 +76,9 @@ def _settle(session: Session, deps: Deps, row: Row[Any], report: ReconcileReport
     except WeChatError as exc:
         report.failed.append(f"{row.out_trade_no}: {exc}")
         return
-    if record_payment(session, tx, now) != NOT_SUCCESS:
-        report.paid += 1
+    verdict = record_payment(session, tx, now)
+    if verdict != NOT_SUCCESS:
+        report.paid += int(verdict in COUNTED)
     elif tx.trade_state in ("CLOSED", "REVOKED", "PAYERROR"):
         _close_locally(session, row.out_trade_no, now, report)
     elif row.expires_at <= now:
@@ -110,8 +111,7 @@ def _record_after_close_refused(session: Session, deps: Deps, out_trade_no: str,
     except WeChatError as exc:
         report.failed.append(f"{out_trade_no}: {exc}")
         return
-    if record_payment(session, tx, deps.clock()) != NOT_SUCCESS:
-        report.paid += 1
+    report.paid += int(record_payment(session, tx, deps.clock()) in COUNTED)
 
 
 def _close_locally(session: Session, out_trade_no: str, now: datetime,

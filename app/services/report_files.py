@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from functools import lru_cache
+from xml.sax.saxutils import escape
 
 from app.services.exports import BOM, safe_text, yuan
 from app.services.reports import COLUMNS, Report
@@ -101,6 +102,7 @@ def report_pdf(report: Report) -> bytes:
         if row.kind in ("subtotal", "total"):
             style.append(("BACKGROUND", (0, index), (-1, index), colors.HexColor("#f5f5f5")))
     table.setStyle(TableStyle(style))
-    doc.build([Paragraph(report.title, title), Paragraph(report.subtitle, small),
+    # Paragraph reads markup: names typed by people must not become tags (or <img src=...>).
+    doc.build([Paragraph(escape(report.title), title), Paragraph(escape(report.subtitle), small),
                Spacer(1, 4 * mm), table, Spacer(1, 3 * mm), Paragraph(NOTE, small)])
     return output.getvalue()

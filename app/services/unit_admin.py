@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from app.services.accounts import Actor
@@ -23,7 +23,7 @@ from app.services.units import (
     subtree_ids,
 )
 from models import Unit
-from models.database import is_postgres, write_transaction
+from models.database import write_transaction
 
 
 def visible_unit_ids(session: Session, actor: Actor) -> list[int] | None:
@@ -130,9 +130,6 @@ def rebuild_tree_and_totals(session: Session) -> None:
     """After moves: the closure from parent links, then every total from the ledger (inside the
     caller's write transaction)."""
     rebuild_closure(session)
-    if is_postgres(session):
-        # No payment may land between the recount and the swap.
-        session.execute(text("LOCK TABLE totals, donor_tallies IN EXCLUSIVE MODE"))
     rebuild_totals(session)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.errors import InvalidRequestError
+from app.services.numbers import whole_number
 from app.services.unit_admin import rebuild_tree_and_totals
 from app.services.units import KINDS, UNIT_CODE, rebuild_closure
 from models import Unit
@@ -124,9 +125,10 @@ def _rows_from_records(records: list[list[str]]) -> list[ImportRow]:
 def _headcount(text: str, line: int) -> tuple[int | None, str | None]:
     if not text:
         return None, None
-    if not text.isdigit() or int(text) > 10_000_000:
+    value = whole_number(text, high=10_000_000)
+    if value is None:
         return None, f"第 {line} 行：职工人数 {text!r} 不是有效的非负整数"
-    return int(text), None
+    return value, None
 
 
 def check_rows(rows: list[ImportRow], existing: dict[str, str | None]) -> list[str]:

@@ -39,7 +39,9 @@ def check_unit_input(data: UnitInput) -> None:
 
 
 def find_unit(session: Session, code: str) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.code == code))
+    # A code that cannot exist never reaches the database (a NUL byte upsets PostgreSQL).
+    unit = session.scalar(select(Unit).where(Unit.code == code)) if UNIT_CODE.fullmatch(
+        code) else None
     if unit is None:
         raise NotFoundError("找不到该单位")
     return unit

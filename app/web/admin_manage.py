@@ -79,7 +79,7 @@ def notifications() -> Response:
                                             query_arg("verdict", max_length=20)))
 
 
-@bp.get("/notifications/<int:notification_id>")
+@bp.get("/notifications/<int(max=9223372036854775807):notification_id>")
 def notification(notification_id: int) -> Response:
     return jsonify(audit.notification_detail(get_session(), current_actor(), notification_id,
                                              deps().clock()))
@@ -92,7 +92,7 @@ def list_anomalies() -> Response:
                                                           open_only)})
 
 
-@bp.post("/anomalies/<int:anomaly_id>/resolve")
+@bp.post("/anomalies/<int(max=2147483647):anomaly_id>/resolve")
 def resolve_anomaly(anomaly_id: int) -> Response:
     actor = current_actor()
     body = json_body()

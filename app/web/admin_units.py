@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +10,7 @@ from flask import Blueprint, Response, jsonify
 from app.services import bundles, unit_admin
 from app.services.errors import InvalidRequestError
 from app.services.unit_admin import UnitChanges
-from app.services.units import UnitInput, find_unit
+from app.services.units import UnitInput
 from app.web.admin_api import current_actor
 from app.web.context import deps, get_session
 from app.web.pages import poster_font
@@ -57,15 +56,10 @@ def update_unit(code: str) -> Response:
 
 @bp.get("/units/<code>/qr-bundle.zip")
 def qr_bundle(code: str) -> Response:
-    actor, session = current_actor(), get_session()
-    campaign_code = query_arg("campaign") or ""
-    if not campaign_code:
-        raise InvalidRequestError("缺少参数 campaign")
-    unit_admin.require_in_scope(session, actor, find_unit(session, code))
-    campaign, entries = bundles.plan_bundle(session, campaign_code, code)
-    out = io.BytesIO()  # a subtree's bundle is a few MB; the whole district's is the CLI's job
-    bundles.write_bundle(out, deps().public_url, campaign, entries, poster_font())
-    reply = Response(out.getvalue(), mimetype="application/zip")
-    filename = quote(f"{code}-{campaign.code}-qr.zip")
+    name, content = bundles.subtree_bundle(get_session(), current_actor(), code,
+                                           query_arg("campaign") or "", deps().public_url,
+                                           poster_font())
+    reply = Response(content, mimetype="application/zip")
+    filename = quote(name)
     reply.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return reply

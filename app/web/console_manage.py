@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.services import account_import, accounts, anomalies, audit, campaign_admin
 from app.services.campaign_admin import CampaignChanges
 from app.services.errors import DomainError, InvalidRequestError
+from app.services.numbers import whole_number
 from app.web.console import actor, back, signed_in
 from app.web.context import deps, get_session
 from app.web.parsing import query_arg
@@ -21,9 +22,11 @@ def _fen(name: str) -> int | None:
     if not text:
         return None
     whole, _, cents = text.partition(".")
-    if not whole.isdigit() or not (cents == "" or (cents.isdigit() and len(cents) <= 2)):
+    yuan = whole_number(whole, high=10**12)
+    fraction = whole_number((cents + "00")[:2]) if len(cents) <= 2 else None
+    if yuan is None or fraction is None:
         raise InvalidRequestError(f"金额格式不正确：{text}")
-    return int(whole) * 100 + int((cents + "00")[:2])
+    return yuan * 100 + fraction
 
 
 def _changes() -> CampaignChanges:
@@ -120,14 +123,14 @@ def audit_page() -> str:
                                            query_arg("all", max_length=3) != "1"))
 
 
-@bp.get("/notifications/<int:notification_id>")
+@bp.get("/notifications/<int(max=9223372036854775807):notification_id>")
 @signed_in
 def notification_page(notification_id: int) -> str:
     found = audit.notification_detail(get_session(), actor(), notification_id, deps().clock())
     return render_template("admin/notification.html", n=found)
 
 
-@bp.post("/anomalies/<int:anomaly_id>")
+@bp.post("/anomalies/<int(max=2147483647):anomaly_id>")
 @signed_in
 def anomaly_submit(anomaly_id: int) -> BaseResponse:
     try:

@@ -17,7 +17,24 @@ def json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidRequestError("请求内容不是有效的 JSON 对象")
+    if not _encodable(body):
+        raise InvalidRequestError("请求内容含有无效的字符")
     return body
+
+
+def _encodable(value: Any) -> bool:
+    """JSON may carry lone surrogates ("\\ud800") that no database or UTF-8 file can store."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_encodable(v) for v in value)
+    return True
 
 
 def field(body: dict[str, Any], name: str, kind: type[T], default: Any = ...,

@@ -36,7 +36,7 @@ def _authorization_error(sim: SimulatorApp, request: Request) -> str | None:
     if params["mchid"] != sim.config.mchid or params["serial_no"] != sim.config.merchant_serial_no:
         return "unknown mchid or merchant serial_no"
     timestamp = params["timestamp"]
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         return "bad timestamp"
     if abs(sim.config.clock().timestamp() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
         return "timestamp too far from now"

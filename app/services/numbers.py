@@ -1,0 +1,27 @@
+"""Whole numbers typed by people or sent by clients, read strictly.
+
+`str.isdigit()` alone is not enough: it accepts "²" and other Unicode digits that int() refuses,
+and a thousand digits that no column can hold.
+"""
+
+from __future__ import annotations
+
+from app.services.errors import InvalidRequestError
+
+MAX_DIGITS = 18
+
+
+def whole_number(text: str, *, low: int = 0, high: int = 10**MAX_DIGITS - 1) -> int | None:
+    """The value of an ASCII decimal between low and high, else None."""
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def decode_cursor(cursor: str) -> int:
+    """A page cursor as the API hands it out (the last id seen)."""
+    value = whole_number(cursor)
+    if value is None:
+        raise InvalidRequestError("分页参数 cursor 无效")
+    return value

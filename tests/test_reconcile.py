@@ -1,0 +1,127 @@
+"""`warmfund reconcile`: lost notifications found, expired orders closed, every race settled
+once. End to end through the stand-in, and at the service level with the fake for the races
+the stand-in cannot stage on demand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.services.deps import Deps, utc_now
+from app.services.donations import OrderRequest, place_order
+from app.services.ledger_check import find_drift
+from app.services.reconcile import reconcile
+from models import Anomaly, Donation
+from models.tables import donations_table
+from tests.helpers import Api, demo_tree
+from wechat.errors import WeChatPayError
+from wechat.fake import FakePay
+
+
+def _status_of(session: Any) -> dict[str, str]:
+    session.expire_all()
+    return {d.out_trade_no: d.status for d in session.scalars(select(Donation))}
+
+
+def _expire(session: Any, *out_trade_nos: str) -> None:
+    past = utc_now() - timedelta(minutes=40)
+    session.execute(update(donations_table).where(
+        donations_table.c.out_trade_no.in_(out_trade_nos)).values(expires_at=past,
+                                                                  created_at=past))
+    session.commit()
+
+
+def test_lost_notifications_and_expired_orders_through_the_stand_in(api: Api, sessions: Any,
+                                                                   session: Any) -> None:
+    demo_tree(session)
+    token = api.login("rita")
+    lost, expired, fresh = (api.order(token, quantity=q).get_json()["out_trade_no"]
+                            for q in (1, 2, 3))
+    api.sim_pay(lost, notify=False)
+    _expire(session, expired)
+    with sessions() as own:
+        report = reconcile(own, api.runtime.deps)
+    assert (report.checked, report.paid, report.closed, report.still_pending) == (3, 1, 1, 1)
+    assert _status_of(session) == {lost: "paid", expired: "closed", fresh: "pending"}
+    campaign = api.get("/api/campaigns/one-yuan").get_json()
+    assert (campaign["total_fen"], campaign["donation_count"]) == (100, 1)
+    with sessions() as own:
+        again = reconcile(own, api.runtime.deps)
+    assert (again.checked, again.paid) == (0, 0)  # just asked: not asked again within a minute
+    assert find_drift(session) == []
+
+
+class _PaysWhileClosing(FakePay):
+    """The close/pay race: the worker pays between our query and our close."""
+
+    def close_order(self, out_trade_no: str) -> None:
+        self.pay(out_trade_no)
+        super().close_order(out_trade_no)
+
+
+def _fake_order(session: Any, deps: Deps, who: str = "o-sam") -> str:
+    placed = place_order(session, deps, OrderRequest(openid=who, campaign="one-yuan",
+                                                     unit="DX-XF", quantity=2))
+    return str(placed.donation["out_trade_no"])
+
+
+def test_payment_that_beats_the_close_is_counted(session: Any, fake_deps: Deps) -> None:
+    demo_tree(session)
+    deps = replace(fake_deps, pay=_PaysWhileClosing())
+    otn = _fake_order(session, deps)
+    _expire(session, otn)
+    report = reconcile(session, deps)
+    assert (report.paid, report.closed, report.failed) == (1, 0, [])
+    assert _status_of(session) == {otn: "paid"}
+    assert find_drift(session) == []
+
+
+def test_order_refunded_outside_is_recorded_and_flagged(session: Any, fake_deps: Deps) -> None:
+    demo_tree(session)
+    otn = _fake_order(session, fake_deps)
+    paid = fake_deps.pay.pay(otn)
+    fake_deps.pay.orders[otn] = replace(paid, trade_state="REFUND")
+    report = reconcile(session, fake_deps)
+    assert report.paid == 1 and report.failed == []
+    assert _status_of(session) == {otn: "paid"}
+    assert [a.kind for a in session.scalars(select(Anomaly))] == ["refunded_outside"]
+
+
+def test_order_wechat_never_saw_is_closed_after_grace(session: Any, fake_deps: Deps) -> None:
+    demo_tree(session)
+    otn = _fake_order(session, fake_deps)
+    del fake_deps.pay.orders[otn]
+    assert reconcile(session, fake_deps).still_pending == 1  # too young to give up on
+    _expire(session, otn)
+    session.execute(update(donations_table).values(checked_at=None))
+    session.commit()
+    assert reconcile(session, fake_deps).closed == 1
+    assert _status_of(session) == {otn: "closed"}
+
+
+def test_wechat_down_leaves_orders_pending(session: Any, fake_deps: Deps) -> None:
+    from wechat.errors import WeChatUnavailableError
+
+    demo_tree(session)
+    otn = _fake_order(session, fake_deps)
+    fake_deps.pay.fail_next = WeChatUnavailableError("down")
+    report = reconcile(session, fake_deps)
+    assert len(report.failed) == 1 and report.paid == 0
+    assert _status_of(session) == {otn: "pending"}
+
+
+def test_close_refused_for_another_reason_is_reported(session: Any, fake_deps: Deps) -> None:
+    class _Refuses(FakePay):
+        def close_order(self, out_trade_no: str) -> None:
+            raise WeChatPayError("SYSTEM_ERROR", "busy", 400)
+
+    demo_tree(session)
+    deps = replace(fake_deps, pay=_Refuses())
+    otn = _fake_order(session, deps)
+    _expire(session, otn)
+    report = reconcile(session, deps)
+    assert report.failed == [f"{otn}: SYSTEM_ERROR"]
+    assert _status_of(session) == {otn: "pending"}
