@@ -161,3 +161,15 @@ def test_malformed_entry_links_are_4xx(api: Api, token: str, query: str) -> None
     reply = api.get(f"/api/entry?{query}")
     assert 400 <= reply.status_code < 500
     assert reply.get_json()["error"]["code"] in ("invalid_request", "not_found")
+
+
+def test_draft_campaigns_are_not_public(api: Api, token: str, session: Any) -> None:
+    from models import Campaign
+
+    session.query(Campaign).filter_by(code="ten-yuan").update({"status": "draft"})
+    session.commit()
+    _error(api.get("/api/campaigns/ten-yuan"), 404, "not_found")
+    _error(api.get("/api/entry?scene=DX-XF/ten-yuan"), 404, "not_found")
+    _error(api.get("/qr/DX-XF/ten-yuan.png"), 404, "not_found")
+    assert [c["code"] for c in api.get("/api/campaigns").get_json()["campaigns"]] == ["one-yuan"]
+    _error(api.order(token, campaign="ten-yuan"), 409, "campaign_closed")

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.services.accounts import MIN_PASSWORD, USERNAME, Actor, create_account
+from app.services.accounts import USERNAME, Actor, check_new_password, create_account
 from app.services.errors import InvalidRequestError
 from app.services.unit_import import decode_text
 from models import Account, Role, Unit
@@ -55,8 +55,12 @@ def _row(line: int, cells: list[str]) -> NewAccount:
         raise InvalidRequestError(f"第 {line} 行：角色只能是 admin 或 organizer")
     if role == Role.ORGANIZER.value and not unit:
         raise InvalidRequestError(f"第 {line} 行：单位管理员必须填写单位编码")
-    if password and len(password) < MIN_PASSWORD:
-        raise InvalidRequestError(f"第 {line} 行：密码至少 {MIN_PASSWORD} 位")
+    if password:
+        # Every rule create_account applies, checked before the first account is made.
+        try:
+            check_new_password(password)
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(f"第 {line} 行：{exc.message}") from exc
     generated = not password
     return NewAccount(username, role, unit or None, password or _new_password(), generated)
 

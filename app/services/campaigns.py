@@ -44,6 +44,14 @@ def find_campaign(session: Session, code: str) -> Campaign:
     return campaign
 
 
+def find_public_campaign(session: Session, code: str) -> Campaign:
+    """A campaign the public may see: a draft is not there yet."""
+    campaign = find_campaign(session, code)
+    if campaign.status == CampaignStatus.DRAFT.value:
+        raise NotFoundError("找不到该募捐项目")
+    return campaign
+
+
 def campaign_view(session: Session, campaign: Campaign) -> dict[str, Any]:
     figures = read_figures(session, Scope.CAMPAIGN, [campaign.id]).get((campaign.id, 0), ZERO)
     return _campaign_dict(campaign, figures.as_dict())
@@ -64,7 +72,7 @@ def list_campaigns(session: Session, include_drafts: bool = False) -> list[dict[
 
 
 def get_campaign(session: Session, code: str) -> dict[str, Any]:
-    return campaign_view(session, find_campaign(session, code))
+    return campaign_view(session, find_public_campaign(session, code))
 
 
 def unit_view(session: Session, unit: Unit) -> dict[str, Any]:

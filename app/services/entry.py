@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.orm import Session
 
-from app.services.campaigns import campaign_view, find_campaign, unit_view
+from app.services.campaigns import campaign_view, find_public_campaign, unit_view
 from app.services.errors import InvalidRequestError
 from app.services.units import find_unit
 
@@ -64,5 +64,5 @@ def resolve_entry(session: Session, public_url: str, q: str | None,
     else:
         raise InvalidRequestError("缺少参数 q 或 scene")
     unit = find_unit(session, unit_code)
-    campaign = find_campaign(session, campaign_code)
+    campaign = find_public_campaign(session, campaign_code)
     return {"unit": unit_view(session, unit), "campaign": campaign_view(session, campaign)}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from app.services.campaigns import find_campaign
+from app.services.campaigns import find_public_campaign
 from app.services.errors import InvalidRequestError
 from app.services.numbers import whole_number
 from app.services.units import ancestor_path, find_unit
@@ -51,7 +51,7 @@ def find_target(session: Session, public_url: str, unit_code: str,
                 campaign_code: str) -> QrTarget:
     """The unit and campaign behind a QR code; NotFoundError for an unknown code."""
     unit = find_unit(session, unit_code)
-    campaign = find_campaign(session, campaign_code)
+    campaign = find_public_campaign(session, campaign_code)
     link = unit_link(public_url, unit.code, campaign.code)
     return QrTarget(unit, campaign, ancestor_path(session, unit.id), link)
 
