@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import zxingcpp
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from qr.codes import (
     DEFAULT_SIZE,
@@ -18,10 +18,9 @@ from qr.codes import (
     qr_png,
     qr_svg,
 )
-from tests.qr.helpers import LINK, decoded_texts
+from tests.qr.helpers import LINK, SVG_RUN, decoded_texts, svg_to_image
 
 SVG = "{http://www.w3.org/2000/svg}"
-_SVG_RUN = re.compile(r"M(\d+) (\d+)h(\d+)v1h-\3z")
 
 
 @pytest.mark.parametrize("size", [MIN_SIZE, DEFAULT_SIZE, MAX_SIZE])
@@ -90,11 +89,10 @@ def test_svg_declares_its_size_and_a_module_viewbox() -> None:
 
 def test_svg_path_redrawn_decodes_to_the_link() -> None:
     root = ET.fromstring(qr_svg(LINK))
-    extent = int(root.get("viewBox", "").split()[2])
     path = root.findall(f"{SVG}path")[0].get("d", "")
 
-    assert _SVG_RUN.sub("", path) == ""
-    assert decoded_texts(_rasterise(path, extent, scale=8)) == [LINK]
+    assert SVG_RUN.sub("", path) == ""
+    assert decoded_texts(svg_to_image(qr_svg(LINK), scale=8)) == [LINK]
 
 
 def test_etag_is_stable_and_names_the_content() -> None:
@@ -107,10 +105,3 @@ def test_etag_is_stable_and_names_the_content() -> None:
     assert tag != etag_for("svg", LINK, "512", "v1")
     assert etag_for("a", "bc") != etag_for("ab", "c")
 
-
-def _rasterise(path: str, extent: int, scale: int) -> Image.Image:
-    image = Image.new("L", (extent * scale, extent * scale), 255)
-    draw = ImageDraw.Draw(image)
-    for x, y, width in ((int(a), int(b), int(c)) for a, b, c in _SVG_RUN.findall(path)):
-        draw.rectangle((x * scale, y * scale, (x + width) * scale - 1, (y + 1) * scale - 1), fill=0)
-    return image

@@ -4,36 +4,24 @@ import dataclasses
 import io
 from pathlib import Path
 
-import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
 from qr.posters import FontUnavailableError, poster_pdf, poster_png
-from tests.qr.helpers import CONTENT, LINK, decoded_texts, installed_cjk_font
-
-A4_POINTS = (595.28, 841.89)
-
-
-def _render_and_extract(pdf: bytes) -> tuple[Image.Image, str, tuple[float, float], str]:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        page = document[0]
-        image = page.render(scale=150 / 72).to_pil()
-        textpage = page.get_textpage()
-        text = textpage.get_text_range()
-        textpage.close()
-        size = page.get_size()
-        page.close()
-        title = document.get_metadata_dict().get("Title", "")
-    finally:
-        document.close()
-    return image, text, size, title
+from tests.qr.helpers import (
+    A4_POINTS,
+    CONTENT,
+    LINK,
+    decoded_texts,
+    installed_cjk_font,
+    render_pdf,
+)
 
 
 def test_pdf_with_an_embedded_font_has_text_and_a_readable_code() -> None:
     pdf = poster_pdf(CONTENT, installed_cjk_font())
 
-    image, text, size, title = _render_and_extract(pdf)
+    image, text, size, title = render_pdf(pdf)
 
     assert size == pytest.approx(A4_POINTS, abs=1)
     assert decoded_texts(image) == [LINK]
@@ -46,7 +34,7 @@ def test_pdf_with_an_embedded_font_has_text_and_a_readable_code() -> None:
 def test_pdf_without_a_font_file_uses_the_viewers_chinese_font() -> None:
     pdf = poster_pdf(CONTENT, None)
 
-    image, text, size, _ = _render_and_extract(pdf)
+    image, text, size, _ = render_pdf(pdf)
 
     assert b"/STSong-Light" in pdf
     assert b"/FontFile" not in pdf
@@ -60,7 +48,7 @@ def test_pdf_falls_back_when_the_font_cannot_be_embedded(tmp_path: Path) -> None
     broken = tmp_path / "broken.ttf"
     broken.write_bytes(b"\x00\x01\x00\x00 not really a font")
 
-    _, text, _, _ = _render_and_extract(poster_pdf(CONTENT, broken))
+    _, text, _, _ = render_pdf(poster_pdf(CONTENT, broken))
 
     assert CONTENT.unit_name in text
 
@@ -72,7 +60,7 @@ def test_pdf_wraps_long_names_and_omits_an_empty_path() -> None:
         unit_path="",
     )
 
-    image, text, _, _ = _render_and_extract(poster_pdf(content, installed_cjk_font()))
+    image, text, _, _ = render_pdf(poster_pdf(content, installed_cjk_font()))
 
     assert decoded_texts(image) == [LINK]
     assert "›" not in text

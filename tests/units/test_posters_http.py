@@ -5,29 +5,17 @@ from __future__ import annotations
 
 import io
 
-import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
 from tests.helpers import Api
-from tests.units.images import decode_image
+from tests.qr.helpers import A4_POINTS, decoded_texts, render_pdf
 
-A4_POINTS = (595.28, 841.89)
 TITLE = "职工应急救助专项温暖基金 · 一元捐"
 
 
 def _render(pdf: bytes) -> tuple[Image.Image, str, tuple[float, float]]:
-    document = pdfium.PdfDocument(pdf)
-    try:
-        page = document[0]
-        image = page.render(scale=150 / 72).to_pil()
-        textpage = page.get_textpage()
-        text = textpage.get_text_range()
-        textpage.close()
-        size = page.get_size()
-        page.close()
-    finally:
-        document.close()
+    image, text, size, _title = render_pdf(pdf)
     return image, text, size
 
 
@@ -38,7 +26,7 @@ def test_pdf_poster_is_a4_with_title_unit_price_and_a_readable_code(api: Api,
     assert reply.content_type == "application/pdf"
     image, text, size = _render(reply.data)
     assert size == pytest.approx(A4_POINTS, abs=1)
-    assert decode_image(image) == [f"{api.runtime.deps.public_url}/d/HC-A/one-yuan"]
+    assert decoded_texts(image) == [f"{api.runtime.deps.public_url}/d/HC-A/one-yuan"]
     for expected in (TITLE, "HC-A 工会", "每份 1 元", "微信扫一扫"):
         assert expected in text
 
@@ -53,7 +41,7 @@ def test_png_poster_decodes(api: Api, tree: None) -> None:
     assert reply.status_code == 200, reply.get_json()
     image = Image.open(io.BytesIO(reply.data))
     assert image.width == 1240
-    assert decode_image(image) == [f"{api.runtime.deps.public_url}/d/DX-XF/one-yuan"]
+    assert decoded_texts(image) == [f"{api.runtime.deps.public_url}/d/DX-XF/one-yuan"]
 
 
 def test_poster_etag_changes_when_the_unit_is_renamed(api: Api, tree: None, boss: dict[str, str]

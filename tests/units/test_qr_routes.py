@@ -13,7 +13,7 @@ from PIL import Image
 from app.services.entry import build_scene
 from app.services.errors import InvalidRequestError
 from tests.helpers import Api, add_units
-from tests.units.images import decode_image, decode_png, svg_to_image
+from tests.units.images import decode_png, decoded_texts, svg_to_image
 
 
 def _link(api: Api, unit: str = "DX-XF", campaign: str = "one-yuan") -> str:
@@ -33,7 +33,7 @@ def test_svg_encodes_exactly_the_link(api: Api, tree: None) -> None:
     assert reply.status_code == 200
     assert reply.content_type.startswith("image/svg+xml")
     assert b'width="300"' in reply.data
-    assert decode_image(svg_to_image(reply.data)) == [_link(api)]
+    assert decoded_texts(svg_to_image(reply.data)) == [_link(api)]
 
 
 @pytest.mark.parametrize("size", [128, 777, 2048])
@@ -42,7 +42,7 @@ def test_size_sets_the_pixels(api: Api, tree: None, size: int) -> None:
     assert reply.status_code == 200
     image = Image.open(io.BytesIO(reply.data))
     assert image.size == (size, size)
-    assert decode_image(image.convert("L")) == [_link(api)]
+    assert decoded_texts(image.convert("L")) == [_link(api)]
 
 
 @pytest.mark.parametrize("size", ["127", "2049", "0", "-5", "big", "1e3"])
