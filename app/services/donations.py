@@ -24,7 +24,7 @@ from app.services.payments import refresh_from_wechat
 from app.services.units import find_unit
 from app.services.views import SHANGHAI, donation_view
 from models import Campaign, CampaignStatus, Donation, DonationStatus, Unit
-from models.database import write_transaction
+from models.database import is_postgres, write_transaction
 from wechat import JsapiOrder
 from wechat.errors import WeChatError
 
@@ -108,7 +108,7 @@ def _pending_donation(session: Session, deps: Deps, request: OrderRequest, campa
 
 def _lock_worker(session: Session, openid: str) -> None:
     # Serialises one worker's orders, so a double tap cannot make two identical orders.
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         session.execute(text("SELECT id FROM workers WHERE openid = :o FOR UPDATE"), {"o": openid})
 
 

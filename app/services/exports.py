@@ -38,14 +38,6 @@ _EIGHT_HOURS = timedelta(hours=8)
 CHUNK = 64 * 1024
 
 
-def yuan(fen: int) -> str:
-    """Fen as yuan with two decimals, exactly (no floats)."""
-    if fen < 0:
-        return "-" + yuan(-fen)
-    whole, cents = divmod(fen, 100)
-    return f"{whole}.{cents:02d}"
-
-
 def local_time(moment: datetime | None) -> str:
     """UTC -> Asia/Shanghai wall time; China has had no daylight saving since 1991."""
     if moment is None:

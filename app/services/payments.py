@@ -111,7 +111,7 @@ def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[A
 
 
 def _classify_unpaid(session: Session, tx: Transaction, now: datetime) -> str:
-    lock = " FOR UPDATE" if session.get_bind().dialect.name == "postgresql" else ""
+    lock = " FOR UPDATE" if is_postgres(session) else ""
     row = session.execute(text(
         "SELECT status, amount_fen, transaction_id FROM donations WHERE out_trade_no = :otn"
         + lock), {"otn": tx.out_trade_no}).first()

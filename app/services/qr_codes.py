@@ -11,6 +11,7 @@ from app.services.campaigns import find_public_campaign
 from app.services.errors import InvalidRequestError
 from app.services.numbers import whole_number
 from app.services.units import ancestor_path, find_unit
+from app.services.views import yuan
 from models import Campaign, Unit
 from qr.codes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, etag_for, qr_png, qr_svg
 from qr.fonts import find_cjk_font
@@ -77,8 +78,8 @@ def qr_drawing(link: str, kind: str, size: int) -> Drawing:
 
 
 def share_price(campaign: Campaign) -> str:
-    yuan, fen = divmod(campaign.amount_fen, 100)
-    return f"每份 {yuan} 元" if fen == 0 else f"每份 {campaign.amount_fen / 100:.2f} 元"
+    whole, cents = divmod(campaign.amount_fen, 100)
+    return f"每份 {whole} 元" if cents == 0 else f"每份 {yuan(campaign.amount_fen)} 元"
 
 
 def poster_content(target: QrTarget) -> PosterContent:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.services.deps import Deps
 from app.services.payments import COUNTED, NOT_SUCCESS, record_payment
 from models import DonationStatus
-from models.database import write_transaction
+from models.database import is_postgres, write_transaction
 from models.tables import donations_table
 from wechat.errors import WeChatError, WeChatPayError
 
@@ -54,7 +54,7 @@ def _claim_batch(session: Session, now: datetime, size: int, after_id: int) -> l
                  .where(_LEDGER.status == DonationStatus.PENDING.value, _LEDGER.id > after_id,
                         (_LEDGER.checked_at.is_(None)) | (_LEDGER.checked_at < stale))
                  .order_by(_LEDGER.id).limit(size))
-        if session.get_bind().dialect.name == "postgresql":
+        if is_postgres(session):
             query = query.with_for_update(skip_locked=True)
         rows = list(session.execute(query))
         if rows:

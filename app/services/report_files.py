@@ -7,8 +7,9 @@ import io
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
-from app.services.exports import BOM, safe_text, yuan
+from app.services.exports import BOM, safe_text
 from app.services.reports import COLUMNS, Report
+from app.services.views import yuan
 
 NOTE = "说明：捐款人数按微信用户去重，小计、合计不等于各行人数相加；金额为已支付捐款。"
 

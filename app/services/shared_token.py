@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.deps import Clock, utc_now
 from models import SharedToken
-from models.database import write_transaction
+from models.database import is_postgres, write_transaction
 
 SAFETY_MARGIN = timedelta(minutes=5)
 
@@ -33,7 +33,7 @@ class DatabaseTokenStore:
 
     def refresh(self, key: str, stale: str | None, fetch: Callable[[], tuple[str, int]]) -> str:
         with self._sessions() as session, write_transaction(session):
-            if session.get_bind().dialect.name == "postgresql":
+            if is_postgres(session):
                 # Serialise refreshes even when the row does not exist yet.
                 session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
             row = session.scalar(select(SharedToken).where(SharedToken.key == key))

@@ -14,6 +14,7 @@ from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from models import Scope
+from models.database import is_postgres
 
 _SCOPES_OF_UNIT = """
     SELECT 'campaign' AS scope, 0 AS unit_id
@@ -73,7 +74,7 @@ def count_paid(session: Session, *, campaign_id: int, unit_id: int, openid: str,
     """
     direction = 1 if direction > 0 else -1
     params = {"campaign_id": campaign_id, "unit_id": unit_id, "openid": openid}
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         session.execute(_ONE_STATEMENT[direction],
                         {**params, "amount": amount_fen * direction, "n": direction})
         return

@@ -16,6 +16,14 @@ def rfc3339(moment: datetime | None) -> str | None:
     return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
+def yuan(fen: int, grouped: bool = False) -> str:
+    """Fen as yuan with two decimals, exactly (no floats); grouped: 12,345.67."""
+    if fen < 0:
+        return "-" + yuan(-fen, grouped)
+    whole, cents = divmod(fen, 100)
+    return f"{whole:,}.{cents:02d}" if grouped else f"{whole}.{cents:02d}"
+
+
 def donation_view(donation: Donation, campaign_code: str, unit_code: str) -> dict[str, Any]:
     return {
         "out_trade_no": donation.out_trade_no,

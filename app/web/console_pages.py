@@ -8,7 +8,8 @@ from flask import Blueprint, render_template, request
 
 from app.services import campaign_admin, dashboard, donation_admin, reports
 from app.services.charts import bars
-from app.services.exports import STATUS_NAMES, yuan
+from app.services.exports import STATUS_NAMES
+from app.services.views import yuan
 from app.web.admin_args import donation_filter, period
 from app.web.console import actor, signed_in
 from app.web.context import deps, get_session

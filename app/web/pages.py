@@ -17,6 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from app.services import campaigns, entry, qr_codes, wxacode
 from app.services.errors import NotFoundError
 from app.services.qr_codes import Drawing, QrTarget
+from app.services.views import yuan
 from app.web.context import deps, get_session, runtime
 
 bp = Blueprint("pages", __name__)
@@ -135,7 +136,7 @@ def _landing_context(session: Any, target: QrTarget) -> dict[str, Any]:
 
 def format_yuan(fen: int) -> str:
     """1234567 -> "12,345.67"; the landing page's script formats the same way."""
-    return f"{fen // 100:,}.{fen % 100:02d}"
+    return yuan(fen, grouped=True)
 
 
 def _verification_file() -> Response:
