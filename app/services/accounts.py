@@ -119,7 +119,7 @@ def reset_password(session: Session, actor: Actor, username: str, password: str,
 
 
 def authenticate(session: Session, secret_key: str, username: str, password: str,
-                 now: datetime, remote_addr: str = "") -> str:
+                 now: datetime) -> str:
     """Check a password (with lockout after repeated failures); returns a signed token."""
     with write_transaction(session):
         account = session.scalar(select(Account).where(Account.username == username))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.accounts import Actor
@@ -29,11 +29,6 @@ def list_anomalies(session: Session, actor: Actor, open_only: bool = True,
     if open_only:
         query = query.where(Anomaly.resolved_at.is_(None))
     return [anomaly_dict(a) for a in session.scalars(query)]
-
-
-def count_open(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Anomaly)
-                              .where(Anomaly.resolved_at.is_(None))) or 0)
 
 
 def anomaly_dict(anomaly: Anomaly) -> dict[str, Any]:
