@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     from app.ratelimit import RateLimiter
     from app.runtime import build_runtime
     from app.web import admin_api, admin_units, api, console, entry, notify, pages
+    from app.web.admin_session import ConsoleSessionInterface
 
     settings = load_settings(test_config)
     runtime = build_runtime(settings)
@@ -29,6 +30,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.session_interface = ConsoleSessionInterface()
     proxies = settings.get("app", "trusted_proxies")
     if proxies:
         # Behind nginx every request comes from the proxy: take the client's address from

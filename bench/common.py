@@ -13,8 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 # The same settings for the app and for its baseline; BENCH_WORKERS overrides the count.
-GUNICORN_ARGS = ["--workers", os.environ.get("BENCH_WORKERS", "4"), "--worker-class", "sync",
-                 "--backlog", "2048", "--log-level", "warning"]
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+WRK_THREADS = 2
+GUNICORN_ARGS = ["--workers", str(WORKERS), "--worker-class", "sync", "--backlog", "2048",
+                 "--log-level", "warning"]
 
 
 def fresh_database(base_url: str, name: str) -> str:
@@ -61,7 +63,8 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str, float]:
     """Requests/s and latency percentiles (ms) as wrk measures them."""
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "-s", str(script), url],
         capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     latency = {m.group(1): _ms(m.group(2), m.group(3))
@@ -73,6 +76,22 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str,
 
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def lua_cycle(requests: list[str]) -> str:
+    """A wrk script sending `requests` (Lua expressions) in order, once each, and again from
+    the top only when all were sent: every wrk thread takes every WRK_THREADS-th of them."""
+    lines = ["local reqs = {}"]
+    lines += [f"reqs[{n}] = {r}" for n, r in enumerate(requests, start=1)]
+    lines += ["local threads = 0",
+              "function setup(thread)", "  thread:set('id', threads)",
+              "  threads = threads + 1", "end",
+              "local i = 0",
+              "function request()",
+              f"  local n = (i * {WRK_THREADS} + id) % #reqs + 1",
+              "  i = i + 1",
+              "  return reqs[n]", "end"]
+    return "\n".join(lines)
 
 
 def lua_string(data: bytes | str) -> str:

@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.tables import (
+    TOTAL_SHARDS,
     Account,
     Anomaly,
     AuditEntry,
@@ -22,7 +23,7 @@ from models.tables import (
 )
 
 __all__ = [
-    "Account", "Anomaly", "AuditEntry", "Base", "Campaign", "CampaignStatus", "Donation",
-    "DonationStatus", "DonorTally", "Notification", "Role", "Scope", "SharedToken", "Total",
-    "Unit", "UnitClosure", "UnitKind", "Worker",
+    "TOTAL_SHARDS", "Account", "Anomaly", "AuditEntry", "Base", "Campaign", "CampaignStatus",
+    "Donation", "DonationStatus", "DonorTally", "Notification", "Role", "Scope", "SharedToken",
+    "Total", "Unit", "UnitClosure", "UnitKind", "Worker",
 ]

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -147,10 +148,16 @@ class Donation(Base):
 donations_table = cast(Table, Donation.__table__)
 
 
+# A total is kept in up to this many rows, so that concurrent payments do not all queue on the
+# one row of their campaign; a donation always counts in shard (donation id % TOTAL_SHARDS).
+TOTAL_SHARDS = 8
+
+
 class Total(Base):
     """A running total, changed in the same transaction that moves a donation in or out of paid.
 
-    unit_id is 0 for the campaign scope.
+    unit_id is 0 for the campaign scope. The figures of a total are the sum over its shards; one
+    shard's donor_count alone means nothing (a donor is counted where their first payment fell).
     """
 
     __tablename__ = "totals"
@@ -158,6 +165,7 @@ class Total(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
     scope: Mapped[str] = mapped_column(String(8), primary_key=True)
     unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="0")
     total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     donation_count: Mapped[int] = mapped_column(Integer, default=0)
     donor_count: Mapped[int] = mapped_column(Integer, default=0)

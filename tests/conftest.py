@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy import Engine, make_url, text
 from werkzeug.serving import make_server
 
 from app import create_app
@@ -19,7 +19,7 @@ from app.services.deps import Deps, utc_now
 from models import Base
 from models.database import make_engine, make_session_factory
 from models.migrate import upgrade
-from tests.helpers import Api
+from tests.helpers import Api, postgres_database
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 
@@ -43,16 +43,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not url:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
-    base = make_url(url)
-    name = f"{base.database}_run{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_database(url, f"{make_url(url).database}_run{os.getpid()}") as own:
+        yield own
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
+from sqlalchemy import create_engine, make_url, text
 
 from app.services.accounts import SYSTEM, create_account
 from app.services.deps import utc_now
 from app.services.units import UnitInput, create_unit
 
 _codes = itertools.count(1)
+
+
+@contextmanager
+def postgres_database(server_url: str, name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database `name` on the server of `server_url` (its URL), dropped
+    afterwards."""
+    base = make_url(server_url)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 class Api:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models import Anomaly, Donation, Notification
 from models.database import make_engine
@@ -120,3 +120,37 @@ def test_database_failure_answers_5xx_so_wechat_retries(api: Api, session: Any,
     assert reply.get_json()["code"] == "FAIL"
     assert _post(api, message).status_code == 204
     assert _totals(api) == (200, 1, 1)
+
+
+def _drop_app_connections(api: Api, session: Any) -> int:
+    """Cut the app's pooled database connections from under it, as a database restart would;
+    returns how many were cut."""
+    engine = api.runtime.engine
+    pooled = [engine.raw_connection() for _ in range(2)]
+    if engine.dialect.name != "postgresql":
+        for connection in pooled:
+            connection.driver_connection.close()
+            connection.close()
+        return len(pooled)
+    pids = [connection.driver_connection.info.backend_pid for connection in pooled]
+    for connection in pooled:
+        connection.close()  # back to the pool, alive as far as the pool knows
+    session.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"),
+                    {"pids": pids})
+    session.commit()
+    return len(pids)
+
+
+def test_dropped_database_connections_are_replaced_not_reused(api: Api, session: Any,
+                                                              order: Any) -> None:
+    creds = notices.credentials(api.app)
+    message = notices.signed(creds, notices.transaction(creds, order["out_trade_no"], 200))
+    dropped = _drop_app_connections(api, session)
+    statuses = [_post(api, message).status_code for _ in range(dropped + 1)]
+    # At most one failure per dead connection, each answered 5xx so that WeChat retries; then
+    # the notification is recorded, once.
+    assert statuses[-1] == 204
+    assert all(s >= 500 for s in statuses[:statuses.index(204)])
+    assert _post(api, message).status_code == 204
+    assert _totals(api) == (200, 1, 1)
+    assert _verdicts(session)[-1] == "duplicate"

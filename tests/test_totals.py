@@ -10,7 +10,7 @@ from app.services.campaigns import get_campaign, get_unit
 from app.services.deps import utc_now
 from app.services.ledger_check import find_drift, repair_totals
 from app.services.totals import count_paid
-from models import Campaign, Donation, Unit
+from models import TOTAL_SHARDS, Campaign, Donation, Unit
 from models.database import write_transaction
 from tests.helpers import demo_tree
 
@@ -26,8 +26,8 @@ def _donate(session: Any, unit: str, openid: str, amount: int) -> Donation:
     with write_transaction(session):
         session.add(donation)
         session.flush()
-        count_paid(session, campaign_id=campaign.id, unit_id=unit_row.id, openid=openid,
-                   amount_fen=amount)
+        count_paid(session, donation_id=donation.id, campaign_id=campaign.id,
+                   unit_id=unit_row.id, openid=openid, amount_fen=amount)
     return donation
 
 
@@ -35,8 +35,9 @@ def _uncount(session: Any, donation: Donation) -> None:
     with write_transaction(session):
         session.execute(text("UPDATE donations SET status = 'refunded' WHERE id = :i"),
                         {"i": donation.id})
-        count_paid(session, campaign_id=donation.campaign_id, unit_id=donation.unit_id,
-                   openid=donation.openid, amount_fen=donation.amount_fen, direction=-1)
+        count_paid(session, donation_id=donation.id, campaign_id=donation.campaign_id,
+                   unit_id=donation.unit_id, openid=donation.openid,
+                   amount_fen=donation.amount_fen, direction=-1)
 
 
 def _figures(session: Any, unit: str) -> tuple[int, int, int]:
@@ -73,3 +74,17 @@ def test_drift_is_found_and_repaired(session: Any) -> None:
     assert len(repair_totals(session)) == 1
     assert find_drift(session) == []
     assert get_campaign(session, "one-yuan")["total_fen"] == 100
+
+
+def test_a_total_is_the_sum_of_its_shards(session: Any) -> None:
+    demo_tree(session)
+    for n in range(TOTAL_SHARDS + 3):
+        _donate(session, "HC-A1", f"o-{n % 4}", 100 * (n + 1))
+    rows = session.execute(text("SELECT shard, total_fen FROM totals "
+                                "WHERE scope = 'campaign' ORDER BY shard")).all()
+    assert len(rows) == TOTAL_SHARDS  # the donations fell into every shard
+    expected = sum(100 * (n + 1) for n in range(TOTAL_SHARDS + 3))
+    assert sum(r.total_fen for r in rows) == expected
+    assert _figures(session, "DX") == (expected, TOTAL_SHARDS + 3, 4)
+    assert get_campaign(session, "one-yuan")["donor_count"] == 4
+    assert find_drift(session) == []

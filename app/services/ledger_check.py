@@ -59,8 +59,9 @@ def _figures(session: Session, sql: str) -> dict[Key, Row]:
 
 def find_drift(session: Session) -> list[Drift]:
     """Every total whose stored figures differ from what the ledger says."""
-    stored = _figures(session, "SELECT campaign_id, scope, unit_id, total_fen, donation_count, "
-                               "donor_count FROM totals")
+    stored = _figures(session, "SELECT campaign_id, scope, unit_id, SUM(total_fen) AS total_fen, "
+                               "SUM(donation_count) AS donation_count, SUM(donor_count) AS "
+                               "donor_count FROM totals GROUP BY campaign_id, scope, unit_id")
     expected = _figures(session, _EXPECTED)
     zero = (0, 0, 0)
     return [Drift(k[0], k[1], k[2], stored.get(k, zero), expected.get(k, zero))
@@ -78,7 +79,7 @@ def lock_totals(session: Session) -> None:
 
 def rebuild_totals(session: Session) -> None:
     """Replace every total and donor tally with what the ledger says (inside the caller's
-    write transaction)."""
+    write transaction). Rebuilt totals start in one shard (0); payments spread them again."""
     lock_totals(session)
     session.execute(text("DELETE FROM totals"))
     session.execute(text("DELETE FROM donor_tallies"))

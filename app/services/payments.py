@@ -83,8 +83,8 @@ def record_payment(session: Session, transaction: Transaction, now: datetime,
         if paid is not None:
             # Every payment touches the campaign's total rows: lock them last, just before the
             # commit releases them, so concurrent payments wait on each other as briefly as can be.
-            count_paid(session, campaign_id=paid.campaign_id, unit_id=paid.unit_id,
-                       openid=paid.openid, amount_fen=paid.amount_fen)
+            count_paid(session, donation_id=paid.id, campaign_id=paid.campaign_id,
+                       unit_id=paid.unit_id, openid=paid.openid, amount_fen=paid.amount_fen)
     return verdict
 
 
@@ -96,8 +96,8 @@ def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[A
         return NOT_SUCCESS, None
     paid = session.execute(
         _mark("paid", tx, now).where(_LEDGER.amount_fen == tx.amount_total).returning(
-            _LEDGER.campaign_id, _LEDGER.unit_id, _LEDGER.openid, _LEDGER.amount_fen,
-            _LEDGER.paid_after_close)).first()
+            _LEDGER.id, _LEDGER.campaign_id, _LEDGER.unit_id, _LEDGER.openid,
+            _LEDGER.amount_fen, _LEDGER.paid_after_close)).first()
     if paid is None:
         return _classify_unpaid(session, tx, now), None
     if tx.trade_state == "REFUND":

@@ -13,19 +13,22 @@ both paths on PostgreSQL.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Engine
 
-from models.base import UTCDateTime
+from models import TOTAL_SHARDS
 from wechat import Transaction
 
-_ONE_STATEMENT = text("""
+_ONE_STATEMENT = f"""
 WITH paid AS (
-    UPDATE donations SET status = 'paid', transaction_id = :tid, paid_at = :paid_at,
-        reported_amount_fen = :amount, paid_after_close = (status = 'closed')
-    WHERE out_trade_no = :otn AND status IN ('pending', 'closed') AND amount_fen = :amount
-    RETURNING campaign_id, unit_id, openid, amount_fen, paid_after_close
+    UPDATE donations SET status = 'paid', transaction_id = %(tid)s, paid_at = %(paid_at)s,
+        reported_amount_fen = %(amount)s, paid_after_close = (status = 'closed')
+    WHERE out_trade_no = %(otn)s AND status IN ('pending', 'closed') AND amount_fen = %(amount)s
+    RETURNING id, campaign_id, unit_id, openid, amount_fen, paid_after_close
 ), scopes AS (
     SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id, openid FROM paid
     UNION ALL SELECT campaign_id, 'unit', unit_id, openid FROM paid
@@ -38,34 +41,36 @@ WITH paid AS (
     DO UPDATE SET paid_count = donor_tallies.paid_count + 1
     RETURNING scope, unit_id, paid_count
 ), counted AS (
-    INSERT INTO totals (campaign_id, scope, unit_id, total_fen, donation_count, donor_count)
-    SELECT p.campaign_id, t.scope, t.unit_id, p.amount_fen, 1,
+    INSERT INTO totals (campaign_id, scope, unit_id, shard, total_fen, donation_count,
+                        donor_count)
+    SELECT p.campaign_id, t.scope, t.unit_id, p.id %% {TOTAL_SHARDS}, p.amount_fen, 1,
            CASE WHEN t.paid_count = 1 THEN 1 ELSE 0 END
     FROM tallied t CROSS JOIN paid p ORDER BY t.scope, t.unit_id
-    ON CONFLICT (campaign_id, scope, unit_id) DO UPDATE SET
+    ON CONFLICT (campaign_id, scope, unit_id, shard) DO UPDATE SET
         total_fen = totals.total_fen + excluded.total_fen,
         donation_count = totals.donation_count + excluded.donation_count,
         donor_count = totals.donor_count + excluded.donor_count
     RETURNING 1
 ), flagged AS (
     INSERT INTO anomalies (kind, out_trade_no, detail, created_at, resolution)
-    SELECT 'paid_after_close', :otn, :late_detail, :now, '' FROM paid WHERE paid_after_close
+    SELECT 'paid_after_close', %(otn)s, %(late_detail)s, %(now)s, ''
+    FROM paid WHERE paid_after_close
     RETURNING 1
 ), seen AS (
     -- A copy of a notification already recorded (before this statement began).
     SELECT 1 FROM donations
-    WHERE out_trade_no = :otn AND transaction_id = :tid AND NOT EXISTS (SELECT 1 FROM paid)
+    WHERE out_trade_no = %(otn)s AND transaction_id = %(tid)s AND NOT EXISTS (SELECT 1 FROM paid)
 ), noted AS (
     INSERT INTO notifications (kind, received_at, remote_addr, headers, body, verdict,
                                out_trade_no, transaction_id, detail)
-    SELECT :kind, :now, :addr, :headers, :body, verdict, :otn, :tid, ''
+    SELECT %(kind)s, %(now)s, %(addr)s, %(headers)s, %(body)s, verdict, %(otn)s, %(tid)s, ''
     FROM (SELECT CASE WHEN paid_after_close THEN 'paid_after_close' ELSE 'recorded' END
           FROM paid UNION ALL SELECT 'duplicate' FROM seen) AS outcome (verdict)
     RETURNING verdict
 )
 SELECT (SELECT verdict FROM noted) AS verdict, (SELECT count(*) FROM counted) AS totals_touched,
        (SELECT count(*) FROM flagged) AS flagged
-""").bindparams(bindparam("now", type_=UTCDateTime()), bindparam("paid_at", type_=UTCDateTime()))
+"""
 
 
 def record_notified_payment(engine: Engine, tx: Transaction, now: datetime, *, kind: str,
@@ -75,10 +80,37 @@ def record_notified_payment(engine: Engine, tx: Transaction, now: datetime, *, k
         return None
     params = {
         "otn": tx.out_trade_no, "tid": tx.transaction_id, "amount": tx.amount_total,
-        "paid_at": tx.success_time or now, "now": now, "kind": kind, "addr": remote_addr[:64],
-        "headers": json.dumps(headers, ensure_ascii=False), "body": body,
-        "late_detail": f"订单关闭后仍收到支付，已计入：{tx.transaction_id}",
+        "paid_at": _naive_utc(tx.success_time or now), "now": _naive_utc(now), "kind": kind,
+        "addr": remote_addr[:64], "headers": json.dumps(headers, ensure_ascii=False),
+        "body": body, "late_detail": f"订单关闭后仍收到支付，已计入：{tx.transaction_id}",
     }
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        row = conn.execute(_ONE_STATEMENT, params).one()
-    return str(row.verdict) if row.verdict is not None else None
+    with _autocommit_driver(engine) as driver:
+        verdict = driver.execute(_ONE_STATEMENT, params, prepare=True).fetchone()[0]
+    return str(verdict) if verdict is not None else None
+
+
+@contextmanager
+def _autocommit_driver(engine: Engine) -> Iterator[Any]:
+    """A pooled psycopg connection in autocommit (a single statement is its own transaction).
+
+    Straight to the driver: the statement is the whole of a notification's work, and the SQL
+    layer's own bookkeeping would cost about as much CPU again as the driver does.
+    """
+    pooled = engine.raw_connection()
+    driver = pooled.driver_connection
+    try:
+        driver.autocommit = True
+        try:
+            yield driver
+        finally:
+            if not driver.broken:
+                driver.autocommit = False  # as every other user of the pool expects
+    finally:
+        if driver.broken:
+            pooled.invalidate()  # a dead connection must not go back to the pool
+        pooled.close()
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    # As models.base.UTCDateTime stores it.
+    return moment.astimezone(UTC).replace(tzinfo=None)

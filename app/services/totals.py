@@ -4,6 +4,10 @@ A donation counts in three kinds of scope: its campaign, its own unit, and the s
 ancestor of its unit (itself included). donor_count is the number of distinct openids with at
 least one paid donation in the scope; donor_tallies remembers how many each openid has there,
 so that the count moves only on 0 -> 1 and 1 -> 0.
+
+Each total is kept in shards (models.TOTAL_SHARDS rows at most): a donation adds to the shard of
+its own id, and a total is read as the sum of its shards. Every payment touches its campaign's
+total, so without shards concurrent payments on PostgreSQL would all wait for that one row.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
-from models import Scope
+from models import TOTAL_SHARDS, Scope
 from models.database import is_postgres
 
 _SCOPES_OF_UNIT = """
@@ -42,9 +46,10 @@ _COUNT_OUT = text("""
 """)
 
 _ADD_TO_TOTALS = """
-    INSERT INTO totals (campaign_id, scope, unit_id, total_fen, donation_count, donor_count)
+    INSERT INTO totals (campaign_id, scope, unit_id, shard, total_fen, donation_count,
+                        donor_count)
     {rows}
-    ON CONFLICT (campaign_id, scope, unit_id) DO UPDATE SET
+    ON CONFLICT (campaign_id, scope, unit_id, shard) DO UPDATE SET
         total_fen = totals.total_fen + excluded.total_fen,
         donation_count = totals.donation_count + excluded.donation_count,
         donor_count = totals.donor_count + excluded.donor_count
@@ -55,8 +60,8 @@ def _in_one_statement(tally: str, donor_delta: str) -> TextClause:
     # PostgreSQL: tallies and totals in one round trip (the hot path of every payment).
     return text(f"""
         WITH tallied AS ({tally})
-        {_ADD_TO_TOTALS.format(rows=f"SELECT :campaign_id, scope, unit_id, :amount, :n, "
-                                     f"{donor_delta} FROM tallied ORDER BY scope, unit_id")}
+        {_ADD_TO_TOTALS.format(rows=f"SELECT :campaign_id, scope, unit_id, :shard, :amount, "
+                                     f":n, {donor_delta} FROM tallied ORDER BY scope, unit_id")}
     """)
 
 
@@ -66,14 +71,15 @@ _ONE_STATEMENT = {
 }
 
 
-def count_paid(session: Session, *, campaign_id: int, unit_id: int, openid: str,
-               amount_fen: int, direction: int = 1) -> None:
+def count_paid(session: Session, *, donation_id: int, campaign_id: int, unit_id: int,
+               openid: str, amount_fen: int, direction: int = 1) -> None:
     """Add (direction=1) or remove (-1) one paid donation to every total it touches.
 
     Must run inside the transaction that moves the donation into or out of paid.
     """
     direction = 1 if direction > 0 else -1
-    params = {"campaign_id": campaign_id, "unit_id": unit_id, "openid": openid}
+    params = {"campaign_id": campaign_id, "unit_id": unit_id, "openid": openid,
+              "shard": shard_of(donation_id)}
     if is_postgres(session):
         session.execute(_ONE_STATEMENT[direction],
                         {**params, "amount": amount_fen * direction, "n": direction})
@@ -83,7 +89,12 @@ def count_paid(session: Session, *, campaign_id: int, unit_id: int, openid: str,
     # Lock total rows in one order everywhere, so concurrent payments cannot deadlock.
     rows = sorted((str(t.scope), int(t.unit_id), _donor_delta(int(t.paid_count), direction))
                   for t in tallies)
-    _add_to_totals(session, campaign_id, rows, amount_fen * direction, direction)
+    _add_to_totals(session, campaign_id, shard_of(donation_id), rows, amount_fen * direction,
+                   direction)
+
+
+def shard_of(donation_id: int) -> int:
+    return donation_id % TOTAL_SHARDS
 
 
 def _donor_delta(paid_count: int, direction: int) -> int:
@@ -92,11 +103,12 @@ def _donor_delta(paid_count: int, direction: int) -> int:
     return -1 if paid_count == 0 else 0
 
 
-def _add_to_totals(session: Session, campaign_id: int, rows: list[tuple[str, int, int]],
-                   amount_fen: int, count_delta: int) -> None:
-    values = "VALUES " + ", ".join(f"(:c, :s{i}, :u{i}, :amount, :n, :d{i})"
+def _add_to_totals(session: Session, campaign_id: int, shard: int,
+                   rows: list[tuple[str, int, int]], amount_fen: int, count_delta: int) -> None:
+    values = "VALUES " + ", ".join(f"(:c, :s{i}, :u{i}, :shard, :amount, :n, :d{i})"
                                    for i in range(len(rows)))
-    params: dict[str, object] = {"c": campaign_id, "amount": amount_fen, "n": count_delta}
+    params: dict[str, object] = {"c": campaign_id, "shard": shard, "amount": amount_fen,
+                                 "n": count_delta}
     for i, (scope, unit_id, donor_delta) in enumerate(rows):
         params.update({f"s{i}": scope, f"u{i}": unit_id, f"d{i}": donor_delta})
     session.execute(text(_ADD_TO_TOTALS.format(rows=values)), params)
@@ -121,15 +133,19 @@ def read_figures(session: Session, scope: Scope, campaign_ids: list[int],
     """Totals keyed by (campaign_id, unit_id); missing keys mean nothing was paid yet."""
     if not campaign_ids:
         return {}
-    sql = ("SELECT campaign_id, unit_id, total_fen, donation_count, donor_count FROM totals "
-           "WHERE scope = :scope AND campaign_id IN :campaigns")
+    where = "scope = :scope AND campaign_id IN :campaigns"
     params: dict[str, object] = {"scope": scope.value, "campaigns": campaign_ids}
-    statement = text(sql).bindparams(bindparam("campaigns", expanding=True))
+    expanding = [bindparam("campaigns", expanding=True)]
     if unit_ids is not None:
         if not unit_ids:
             return {}
-        statement = text(sql + " AND unit_id IN :units").bindparams(
-            bindparam("campaigns", expanding=True), bindparam("units", expanding=True))
+        where += " AND unit_id IN :units"
         params["units"] = unit_ids
-    return {(r.campaign_id, r.unit_id): Figures(r.total_fen, r.donation_count, r.donor_count)
+        expanding.append(bindparam("units", expanding=True))
+    statement = text(
+        "SELECT campaign_id, unit_id, SUM(total_fen) AS total_fen, "
+        "SUM(donation_count) AS donation_count, SUM(donor_count) AS donor_count FROM totals "
+        f"WHERE {where} GROUP BY campaign_id, unit_id").bindparams(*expanding)
+    return {(r.campaign_id, r.unit_id):
+            Figures(int(r.total_fen), int(r.donation_count), int(r.donor_count))
             for r in session.execute(statement, params)}

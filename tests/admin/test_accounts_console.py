@@ -8,6 +8,8 @@ import io
 import re
 from typing import Any
 
+import flask
+
 from tests.admin.helpers import ADMIN, bearer, error_code, token_for
 from tests.helpers import Api, demo_tree, make_admin
 
@@ -143,3 +145,11 @@ def test_cli_imports_accounts(app: Any, session: Any, tmp_path: Any) -> None:
     bad.write_text("zz,NOPE\n", encoding="utf-8")
     failed = app.test_cli_runner().invoke(admin_import, [str(bad)])
     assert failed.exit_code != 0 and "NOPE" in failed.output
+
+
+def test_only_the_console_opens_the_session_cookie(api: Api) -> None:
+    interface = api.app.session_interface
+    for path, console in (("/admin/login", True), ("/admin", True), ("/api/campaigns", False),
+                          ("/wechat/pay/notify", False), ("/administrator", False)):
+        with api.app.test_request_context(path):
+            assert interface.is_null_session(flask.session) is not console, path
