@@ -16,7 +16,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     from app.ratelimit import RateLimiter
     from app.runtime import build_runtime
     from app.web import admin_api, admin_units, api, console, entry, notify, pages
-    from app.web.admin_session import ConsoleSessionInterface
+    from app.web.admin_session import CONSOLE_PREFIX, ConsoleSessionInterface
 
     settings = load_settings(test_config)
     runtime = build_runtime(settings)
@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
         JSON_AS_ASCII=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_PATH=CONSOLE_PREFIX,  # browsers keep the console's cookie to the console
         SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -69,7 +69,8 @@ def main() -> None:
         app = _measure("app:create_app()", env, script, args)
         _say("measuring the statement alone")
         direct = _measure_statement(direct_url, direct_orders, sample, min(args.seconds, 6))
-        duplicates = _check_ledger(url)
+        duplicates = _check_ledger(url, HTTP_ADDR)
+        _check_ledger(direct_url, DIRECT_ADDR)
     ceiling = 1 / (1 / bare["rps"] + 1 / direct) / bare["rps"]
     print(f"bare flask : {bare['rps']:8.0f} req/s  p50 {bare['p50']:.1f} ms  "
           f"p99 {bare['p99']:.1f} ms")
@@ -196,7 +197,8 @@ def _measure_statement(url: str, orders: list[tuple[str, int, str]],
     """Notifications/s through the fast path's statement alone, from WORKERS processes."""
     sequence = _with_duplicates(len(orders), 13)
     start = time.time() + 2  # every process connected and ready before the clock starts
-    jobs = [(url, [orders[i] for i in sequence[k::WORKERS]], sample, start, seconds)
+    # A copy goes to the process of its original, after it: a duplicate, never a race.
+    jobs = [(url, [orders[i] for i in sequence if i % WORKERS == k], sample, start, seconds)
             for k in range(WORKERS)]
     with ProcessPoolExecutor(WORKERS) as pool:
         results = list(pool.map(_statement_worker, jobs))
@@ -224,16 +226,18 @@ def _statement_worker(job: tuple[Any, ...]) -> tuple[int, float]:
     for tx in txs[1:]:
         if time.time() >= deadline:
             break
-        record_notified_payment(engine, tx, utc_now(), kind="payment", headers=headers,
-                                body=body, remote_addr=DIRECT_ADDR)
+        verdict = record_notified_payment(engine, tx, utc_now(), kind="payment",
+                                          headers=headers, body=body, remote_addr=DIRECT_ADDR)
+        if verdict is None:
+            raise SystemExit(f"{tx.out_trade_no}: the statement left it to the general path")
         done += 1
     end = time.time()
     engine.dispose()
     return done - 1, end
 
 
-def _check_ledger(url: str) -> float:
-    """Fail when totals drifted; returns the duplicate share among HTTP notifications."""
+def _check_ledger(url: str, addr: str) -> float:
+    """Fail when totals drifted; returns the duplicate share among notifications from addr."""
     from app.services.ledger_check import find_drift
     from models.database import make_engine, make_session_factory
 
@@ -243,9 +247,9 @@ def _check_ledger(url: str) -> float:
         paid = session.execute(text("SELECT count(*) FROM donations WHERE status = 'paid'"))
         verdicts = dict(session.execute(text(
             "SELECT verdict, count(*) FROM notifications WHERE remote_addr = :addr "
-            "GROUP BY verdict"), {"addr": HTTP_ADDR}).all())
-        print(f"paid donations: {paid.scalar()}, totals drift: {len(drift)}, "
-              f"notification verdicts: {verdicts}")
+            "GROUP BY verdict"), {"addr": addr}).all())
+        print(f"{addr}: paid donations {paid.scalar()}, totals drift {len(drift)}, "
+              f"notification verdicts {verdicts}")
     engine.dispose()
     if drift:
         raise SystemExit("totals drifted from the ledger")

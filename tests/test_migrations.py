@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, make_url, text
+from sqlalchemy import Engine, inspect, make_url, text
 
 from models import Base
 from models.database import make_engine
@@ -37,6 +37,12 @@ def test_upgraded_schema_is_the_models_schema(scratch: Engine) -> None:
     with scratch.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert differences == []
+    # compare_metadata leaves primary keys and server defaults alone: check the shards' own.
+    totals = inspect(scratch)
+    assert totals.get_pk_constraint("totals")["constrained_columns"] == [
+        "campaign_id", "scope", "unit_id", "shard"]
+    shard = next(c for c in totals.get_columns("totals") if c["name"] == "shard")
+    assert str(shard["default"]).split("::")[0].strip("'") == "0" and not shard["nullable"]
 
 
 def _totals(engine: Engine) -> list[tuple[int, str, int, int, int, int]]:

@@ -13,8 +13,6 @@ both paths on PostgreSQL.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,14 +82,24 @@ def record_notified_payment(engine: Engine, tx: Transaction, now: datetime, *, k
         "addr": remote_addr[:64], "headers": json.dumps(headers, ensure_ascii=False),
         "body": body, "late_detail": f"订单关闭后仍收到支付，已计入：{tx.transaction_id}",
     }
-    with _autocommit_driver(engine) as driver:
-        verdict = driver.execute(_ONE_STATEMENT, params, prepare=True).fetchone()[0]
+    try:
+        verdict = _execute(engine, params)
+    except _ConnectionLostError:
+        # The database dropped a pooled connection (a restart, a failover), and the rest of the
+        # pool is as dead: start a new pool and try once more. Safe: had the statement committed
+        # before the connection died, this copy finds the payment and says 'duplicate'.
+        engine.dispose()
+        verdict = _execute(engine, params)
     return str(verdict) if verdict is not None else None
 
 
-@contextmanager
-def _autocommit_driver(engine: Engine) -> Iterator[Any]:
-    """A pooled psycopg connection in autocommit (a single statement is its own transaction).
+class _ConnectionLostError(Exception):
+    pass
+
+
+def _execute(engine: Engine, params: dict[str, Any]) -> Any:
+    """Run the statement on a pooled psycopg connection, in autocommit (one statement is its
+    own transaction), and hand the connection back to the pool as it was found.
 
     Straight to the driver: the statement is the whole of a notification's work, and the SQL
     layer's own bookkeeping would cost about as much CPU again as the driver does.
@@ -101,16 +109,21 @@ def _autocommit_driver(engine: Engine) -> Iterator[Any]:
     try:
         driver.autocommit = True
         try:
-            yield driver
+            return driver.execute(_ONE_STATEMENT, params, prepare=True).fetchone()[0]
         finally:
             if not driver.broken:
                 driver.autocommit = False  # as every other user of the pool expects
-    finally:
+    except Exception as exc:
         if driver.broken:
             pooled.invalidate()  # a dead connection must not go back to the pool
+            raise _ConnectionLostError() from exc
+        raise
+    finally:
         pooled.close()
 
 
 def _naive_utc(moment: datetime) -> datetime:
-    # As models.base.UTCDateTime stores it.
+    """As models.base.UTCDateTime stores it (and, like it, refusing a naive time)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given where UTC is required")
     return moment.astimezone(UTC).replace(tzinfo=None)

@@ -93,7 +93,7 @@ def test_console_login_uses_a_safe_session_cookie(api: Api, session: Any) -> Non
                                               "next": "//evil.example/"})
     assert reply.status_code == 302 and reply.headers["Location"] == "/admin/"
     cookie = reply.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/admin" in cookie
     dashboard = client.get("/admin/")
     assert dashboard.status_code == 200 and "累计金额".encode() in dashboard.data
     token = _csrf(dashboard.data)
