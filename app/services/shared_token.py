@@ -1,20 +1,27 @@
 """WeChat's access token kept in the database, so every worker process shares one token.
 
-A refresh happens under the row's write lock: a second worker that finds the token already
-replaced uses the new one instead of fetching (each fetch revokes the previous token).
+Refreshes are serialised: a second worker that finds the token already replaced uses the new one
+instead of fetching (each fetch revokes the previous token). On PostgreSQL an advisory lock does
+it, inside the transaction that stores the token. On SQLite a write transaction locks the whole
+database, and payments must not wait on WeChat's token endpoint, so refreshes take a lock file
+beside the database instead and write only once the token is in hand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import fcntl
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.deps import Clock, utc_now
 from models import SharedToken
-from models.database import is_postgres, write_transaction
+from models.database import write_transaction
 
 SAFETY_MARGIN = timedelta(minutes=5)
 
@@ -23,6 +30,12 @@ class DatabaseTokenStore:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock = utc_now) -> None:
         self._sessions = sessions
         self._clock = clock
+        bind = sessions.kw.get("bind")
+        database = bind.url.database if isinstance(bind, Engine) else None
+        self._postgres = isinstance(bind, Engine) and bind.dialect.name == "postgresql"
+        self._lock_file = (Path(f"{database}.token-lock")
+                           if database and database != ":memory:" else None)
+        self._thread_lock = threading.Lock()
 
     def get(self, key: str) -> str | None:
         with self._sessions() as session:
@@ -31,22 +44,54 @@ class DatabaseTokenStore:
                 return None
             return row.value
 
-    def refresh(self, key: str, stale: str | None, fetch: Callable[[], tuple[str, int]]) -> str:
-        with self._sessions() as session, write_transaction(session):
-            if is_postgres(session):
+    def refresh(self, key: str, stale: str | None,
+                fetch: Callable[[], tuple[str, int]]) -> str:
+        if self._postgres:
+            with self._sessions() as session, write_transaction(session):
                 # Serialise refreshes even when the row does not exist yet.
                 session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
-            row = session.scalar(select(SharedToken).where(SharedToken.key == key))
-            now = self._clock()
-            if row is not None and row.value != stale and row.expires_at > now:
-                return row.value
-            value, expires_in = fetch()
-            expires_at = now + timedelta(seconds=expires_in) - SAFETY_MARGIN
-            if row is None:
-                session.add(SharedToken(key=key, value=value, expires_at=expires_at))
-            else:
-                row.value, row.expires_at = value, expires_at
-            return value
+                current = self._current(session, key, stale)
+                if current is not None:
+                    return current
+                return self._store(session, key, *fetch())
+        with self._refresh_lock():
+            with self._sessions() as session:
+                current = self._current(session, key, stale)
+            if current is not None:
+                return current
+            value, expires_in = fetch()  # no transaction open: writers go on meanwhile
+            with self._sessions() as session, write_transaction(session):
+                return self._store(session, key, value, expires_in)
+
+    def _current(self, session: Session, key: str, stale: str | None) -> str | None:
+        """The stored token, if another worker already replaced the stale one."""
+        row = session.scalar(select(SharedToken).where(SharedToken.key == key))
+        if row is not None and row.value != stale and row.expires_at > self._clock():
+            return row.value
+        return None
+
+    def _store(self, session: Session, key: str, value: str, expires_in: int) -> str:
+        expires_at = self._clock() + timedelta(seconds=expires_in) - SAFETY_MARGIN
+        row = session.get(SharedToken, key)
+        if row is None:
+            session.add(SharedToken(key=key, value=value, expires_at=expires_at))
+        else:
+            row.value, row.expires_at = value, expires_at
+        return value
+
+    @contextmanager
+    def _refresh_lock(self) -> Iterator[None]:
+        """One refresh at a time among this process's threads and every other process."""
+        with self._thread_lock:
+            if self._lock_file is None:
+                yield
+                return
+            with open(self._lock_file, "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class RedisTokenStore:
