@@ -18,6 +18,11 @@ class RateLimiter:
 
     def hit(self, bucket: str, key: str, limit: int, window_seconds: int = 60) -> None:
         """Count one request; raises RateLimitedError past `limit` within the window."""
+        if not self.allow(bucket, key, limit, window_seconds):
+            raise RateLimitedError()
+
+    def allow(self, bucket: str, key: str, limit: int, window_seconds: int = 60) -> bool:
+        """Count one event; False once `limit` were counted within the window."""
         window = int(self._clock() // window_seconds)
         name = f"warmfund:rl:{bucket}:{key}:{window}"
         if self._redis is not None:
@@ -25,8 +30,7 @@ class RateLimiter:
                 count, _ = pipe.incr(name).expire(name, window_seconds * 2).execute()
         else:
             count = self._count_locally(name, window)
-        if int(count) > limit:
-            raise RateLimitedError()
+        return int(count) <= limit
 
     def _count_locally(self, name: str, window: int) -> int:
         with self._lock:

@@ -33,7 +33,7 @@ def _totals(api: Api) -> tuple[int, int, int]:
 
 
 def _verdicts(session: Any) -> list[str]:
-    session.expire_all()
+    session.rollback()  # end the last read, so that SQLite's snapshot moves on too
     return list(session.scalars(select(Notification.verdict).order_by(Notification.id)))
 
 
@@ -57,6 +57,24 @@ def test_malformed_body_gets_400(api: Api, session: Any, order: Any) -> None:
     assert reply.status_code in (400, 401)
     assert reply.get_json()["code"] == "FAIL"
     assert _totals(api) == (0, 0, 0)
+
+
+def test_a_flood_of_refused_notifications_is_answered_but_not_all_stored(
+        api: Api, session: Any, order: Any) -> None:
+    from app.web.notify import REFUSED_KEPT_PER_MINUTE
+
+    posted = 2 * REFUSED_KEPT_PER_MINUTE + 10
+    statuses = {api.client.post("/wechat/pay/notify", data=b"{not json",
+                                headers={"Content-Type": "application/json"}).status_code
+                for _ in range(posted)}
+    assert statuses == {400}
+    stored = len(_verdicts(session))
+    # The first minute's share is kept (even across a minute's turn, never all of them).
+    assert REFUSED_KEPT_PER_MINUTE <= stored < posted
+    creds = notices.credentials(api.app)
+    genuine = notices.signed(creds, notices.transaction(creds, order["out_trade_no"], 200))
+    assert _post(api, genuine).status_code == 204  # a genuine one is still recorded
+    assert _verdicts(session)[-1] == "recorded"
 
 
 def test_valid_notification_counts_once_and_is_stored(api: Api, session: Any,

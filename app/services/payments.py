@@ -7,7 +7,7 @@ closed) only if nobody did so before, and the totals change in that same transac
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -146,13 +146,18 @@ def _store_notice(session: Session, notice: ReceivedNotice, verdict: str, now: d
         transaction_id=(transaction_id or None) and transaction_id[:32]))
 
 
-def handle_payment_notification(session: Session, deps: Deps, notice: ReceivedNotice) -> str:
-    """Verify, decrypt and record one payment notification; raises NotificationRejectedError."""
+def handle_payment_notification(session: Session, deps: Deps, notice: ReceivedNotice,
+                                keep_refused: Callable[[str], bool] = lambda _addr: True) -> str:
+    """Verify, decrypt and record one payment notification; raises NotificationRejectedError.
+
+    A refused notification is stored too, while keep_refused(its address) allows: a flood of
+    forgeries must not fill the disk.
+    """
     now = deps.clock()
     try:
         notification = deps.pay.parse_notification(notice.headers, notice.body, now)
     except NotificationError as exc:
-        return _refuse(session, notice, exc.verdict, now)
+        return _refuse(session, notice, exc.verdict, now, keep_refused(notice.remote_addr))
     tx = notification.transaction
     if notification.event_type != "TRANSACTION.SUCCESS" or tx is None:
         with write_transaction(session):
@@ -168,11 +173,13 @@ def handle_payment_notification(session: Session, deps: Deps, notice: ReceivedNo
     return record_payment(session, tx, now, notice)
 
 
-def _refuse(session: Session, notice: ReceivedNotice, verdict: str, now: datetime) -> str:
-    with write_transaction(session):
-        _store_notice(session, notice, verdict, now)
-        if verdict == "wrong_merchant":
-            _anomaly(session, "wrong_merchant", None, now, "通知的 appid/mchid 与本商户不符")
+def _refuse(session: Session, notice: ReceivedNotice, verdict: str, now: datetime,
+            keep: bool) -> str:
+    if keep:
+        with write_transaction(session):
+            _store_notice(session, notice, verdict, now)
+            if verdict == "wrong_merchant":
+                _anomaly(session, "wrong_merchant", None, now, "通知的 appid/mchid 与本商户不符")
     if verdict == "wrong_merchant":
         return verdict  # genuine but not ours: retrying cannot help
     raise NotificationRejectedError(verdict)

@@ -12,7 +12,7 @@ from app.services.payments import (
     ReceivedNotice,
     handle_payment_notification,
 )
-from app.web.context import deps, get_session
+from app.web.context import deps, get_session, limiter
 from app.web.parsing import client_ip
 
 bp = Blueprint("notify", __name__, url_prefix="/wechat/pay")
@@ -23,12 +23,20 @@ def _fail(status: int, message: str) -> tuple[Response, int]:
     return jsonify({"code": "FAIL", "message": message}), status
 
 
+# Refused notifications kept per address and minute; past it they are answered, not stored.
+REFUSED_KEPT_PER_MINUTE = 60
+
+
+def _keep_refused(remote_addr: str) -> bool:
+    return limiter().allow("refused-notify", remote_addr, limit=REFUSED_KEPT_PER_MINUTE)
+
+
 @bp.post("/notify")
 def payment_notification() -> tuple[Response, int] | Response:
     notice = ReceivedNotice(kind="payment", headers=dict(request.headers),
                             body=request.get_data(cache=False), remote_addr=client_ip())
     try:
-        verdict = handle_payment_notification(get_session(), deps(), notice)
+        verdict = handle_payment_notification(get_session(), deps(), notice, _keep_refused)
     except NotificationRejectedError as exc:
         log.warning("payment notification refused: %s", exc.verdict)
         if exc.signature:
