@@ -71,9 +71,14 @@ def test_a_flood_of_refused_notifications_is_answered_but_not_all_stored(
     stored = len(_verdicts(session))
     # The first minute's share is kept (even across a minute's turn, never all of them).
     assert REFUSED_KEPT_PER_MINUTE <= stored < posted
+    # What WeChat Pay itself signed is always kept, refused or not, flood or no flood.
     creds = notices.credentials(api.app)
+    foreign = notices.transaction(creds, order["out_trade_no"], 200, mchid="1999999999")
+    assert _post(api, notices.signed(creds, foreign)).status_code == 204
+    assert _verdicts(session)[-1] == "wrong_merchant"
+    assert [a.kind for a in session.scalars(select(Anomaly))] == ["wrong_merchant"]
     genuine = notices.signed(creds, notices.transaction(creds, order["out_trade_no"], 200))
-    assert _post(api, genuine).status_code == 204  # a genuine one is still recorded
+    assert _post(api, genuine).status_code == 204
     assert _verdicts(session)[-1] == "recorded"
 
 

@@ -19,12 +19,13 @@ from models.database import write_transaction
 
 
 @pytest.fixture(params=["database", "redis"])
-def store(request: pytest.FixtureRequest, sessions: Any) -> Iterator[Any]:
+def new_store(request: pytest.FixtureRequest, sessions: Any) -> Iterator[Callable[[], Any]]:
+    """Makes stores of one kind; separate stores stand for separate worker processes."""
     if request.param == "database":
-        yield DatabaseTokenStore(sessions)
+        yield lambda: DatabaseTokenStore(sessions)
         return
     client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
-    yield RedisTokenStore(client)
+    yield lambda: RedisTokenStore(client)
     client.close()
 
 
@@ -39,22 +40,24 @@ def _counting_fetch(pause: float = 0.0) -> tuple[Callable[[], tuple[str, int]], 
     return fetch, issued
 
 
-def test_concurrent_refreshes_fetch_once(store: Any) -> None:
+def test_concurrent_refreshes_fetch_once(new_store: Callable[[], Any]) -> None:
     key = f"wx{uuid.uuid4().hex[:8]}_access_token"
     fetch, issued = _counting_fetch(pause=0.2)
     got: list[str] = []
-    threads = [threading.Thread(target=lambda: got.append(store.refresh(key, None, fetch)))
-               for _ in range(6)]
+    stores = [new_store() for _ in range(6)]  # as six workers would: no lock shared in memory
+    threads = [threading.Thread(target=lambda s=s: got.append(s.refresh(key, None, fetch)))
+               for s in stores]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert len(issued) == 1
     assert got == issued * 6
-    assert store.get(key) == issued[0]
+    assert stores[0].get(key) == issued[0]
 
 
-def test_a_stale_token_is_replaced_once(store: Any) -> None:
+def test_a_stale_token_is_replaced_once(new_store: Callable[[], Any]) -> None:
+    store = new_store()
     key = f"wx{uuid.uuid4().hex[:8]}_access_token"
     fetch, issued = _counting_fetch()
     first = store.refresh(key, None, fetch)

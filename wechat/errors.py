@@ -34,7 +34,8 @@ class WeChatPayError(WeChatError):
 
 
 class NotificationError(WeChatError):
-    """A WeChat Pay notification we refuse; `verdict` says why."""
+    """A WeChat Pay notification we refuse; `verdict` says why. `signed` is True when its
+    signature was good, so that WeChat Pay itself sent what we refuse."""
 
     def __init__(self, verdict: str, detail: str = "") -> None:
         if verdict not in NOTIFICATION_VERDICTS:
@@ -42,6 +43,7 @@ class NotificationError(WeChatError):
         super().__init__(f"{verdict}: {detail}" if detail else verdict)
         self.verdict = verdict
         self.detail = detail
+        self.signed = False
 
 
 class DecryptError(WeChatError):

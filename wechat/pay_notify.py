@@ -120,6 +120,14 @@ def parse_notification_message(
 ) -> Notification:
     """Verify, decrypt and read one notification; raises NotificationError with a verdict."""
     check_signed_message(config.wechatpay_public_keys, headers, body, now)
+    try:
+        return _read_signed_message(config, body)
+    except NotificationError as exc:
+        exc.signed = True
+        raise
+
+
+def _read_signed_message(config: PayConfig, body: bytes) -> Notification:
     envelope = _load_json_object(body)
     resource = envelope.get("resource")
     if not isinstance(resource, Mapping):

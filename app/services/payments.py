@@ -150,14 +150,16 @@ def handle_payment_notification(session: Session, deps: Deps, notice: ReceivedNo
                                 keep_refused: Callable[[str], bool] = lambda _addr: True) -> str:
     """Verify, decrypt and record one payment notification; raises NotificationRejectedError.
 
-    A refused notification is stored too, while keep_refused(its address) allows: a flood of
-    forgeries must not fill the disk.
+    A refused notification is stored too: always when WeChat Pay signed it (the evidence of a
+    wrong key or merchant), else while keep_refused(its address) allows, so that a flood of
+    forgeries cannot fill the disk.
     """
     now = deps.clock()
     try:
         notification = deps.pay.parse_notification(notice.headers, notice.body, now)
     except NotificationError as exc:
-        return _refuse(session, notice, exc.verdict, now, keep_refused(notice.remote_addr))
+        keep = exc.signed or keep_refused(notice.remote_addr)
+        return _refuse(session, notice, exc.verdict, now, keep)
     tx = notification.transaction
     if notification.event_type != "TRANSACTION.SUCCESS" or tx is None:
         with write_transaction(session):

@@ -10,18 +10,18 @@ beside the database instead and write only once the token is in hand.
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.deps import Clock, utc_now
 from models import SharedToken
-from models.database import write_transaction
+from models.database import is_postgres, write_transaction
 
 SAFETY_MARGIN = timedelta(minutes=5)
 
@@ -30,12 +30,8 @@ class DatabaseTokenStore:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock = utc_now) -> None:
         self._sessions = sessions
         self._clock = clock
-        bind = sessions.kw.get("bind")
-        database = bind.url.database if isinstance(bind, Engine) else None
-        self._postgres = isinstance(bind, Engine) and bind.dialect.name == "postgresql"
-        self._lock_file = (Path(f"{database}.token-lock")
-                           if database and database != ":memory:" else None)
         self._thread_lock = threading.Lock()
+        self._database: tuple[bool, str | None] | None = None  # see _which_database
 
     def get(self, key: str) -> str | None:
         with self._sessions() as session:
@@ -46,7 +42,8 @@ class DatabaseTokenStore:
 
     def refresh(self, key: str, stale: str | None,
                 fetch: Callable[[], tuple[str, int]]) -> str:
-        if self._postgres:
+        postgres, sqlite_file = self._which_database()
+        if postgres:
             with self._sessions() as session, write_transaction(session):
                 # Serialise refreshes even when the row does not exist yet.
                 session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
@@ -54,7 +51,7 @@ class DatabaseTokenStore:
                 if current is not None:
                     return current
                 return self._store(session, key, *fetch())
-        with self._refresh_lock():
+        with self._refresh_lock(sqlite_file):
             with self._sessions() as session:
                 current = self._current(session, key, stale)
             if current is not None:
@@ -79,19 +76,33 @@ class DatabaseTokenStore:
             row.value, row.expires_at = value, expires_at
         return value
 
+    def _which_database(self) -> tuple[bool, str | None]:
+        """(PostgreSQL?, else the SQLite file, None when in memory), asked of the database once:
+        SQLite's own answer covers every way its URL can name the file."""
+        if self._database is None:
+            with self._sessions() as session:
+                if is_postgres(session):
+                    self._database = (True, None)
+                else:
+                    files = {str(r[1]): str(r[2] or "")
+                             for r in session.execute(text("PRAGMA database_list"))}
+                    self._database = (False, files.get("main") or None)
+        return self._database
+
     @contextmanager
-    def _refresh_lock(self) -> Iterator[None]:
+    def _refresh_lock(self, sqlite_file: str | None) -> Iterator[None]:
         """One refresh at a time among this process's threads and every other process."""
         with self._thread_lock:
-            if self._lock_file is None:
+            if sqlite_file is None:
                 yield
                 return
-            with open(self._lock_file, "a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+            # Read-only is enough for flock, so a lock file another user made still works.
+            descriptor = os.open(f"{sqlite_file}.token-lock", os.O_RDONLY | os.O_CREAT, 0o660)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(descriptor)  # closing releases the lock
 
 
 class RedisTokenStore:

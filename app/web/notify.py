@@ -28,7 +28,11 @@ REFUSED_KEPT_PER_MINUTE = 60
 
 
 def _keep_refused(remote_addr: str) -> bool:
-    return limiter().allow("refused-notify", remote_addr, limit=REFUSED_KEPT_PER_MINUTE)
+    try:
+        return limiter().allow("refused-notify", remote_addr, limit=REFUSED_KEPT_PER_MINUTE)
+    except Exception:  # the limit's store (Redis) is down: keep the evidence, answer as ever
+        log.warning("refused-notification limit unavailable", exc_info=True)
+        return True
 
 
 @bp.post("/notify")

@@ -168,6 +168,24 @@ def test_signed_but_malformed_json_and_missing_fields(
     assert _verdict(pay_client, headers, body) == "malformed"
 
 
+def test_refusals_say_whether_wechat_pay_signed_them(
+    pay_client: PayV3Client, pay_config: PayConfig, dev_creds: DevCredentials
+) -> None:
+    def signed_flag(headers: dict[str, str], body: bytes, now: datetime = NOW) -> bool:
+        with pytest.raises(NotificationError) as refused:
+            pay_client.parse_notification(headers, body, now)
+        return refused.value.signed
+
+    headers, body = _signed(pay_config, dev_creds)
+    assert signed_flag(headers, body, NOW + timedelta(minutes=6)) is False  # stale
+    assert signed_flag({**headers, "Wechatpay-Signature": "AAAA"}, body) is False
+    assert signed_flag({k: v for k, v in headers.items() if k != "Wechatpay-Nonce"}, body) is False
+    # Past the signature, what we refuse is WeChat Pay's own: a foreign merchant, another key.
+    foreign = _transaction(pay_config, mchid="someone-else")
+    assert signed_flag(*_signed(pay_config, dev_creds, plain=foreign)) is True
+    assert signed_flag(*_signed(pay_config, dev_creds, apiv3_key=b"k" * 32)) is True
+
+
 def test_optional_fields_may_be_missing(
     pay_client: PayV3Client, pay_config: PayConfig, dev_creds: DevCredentials
 ) -> None:
