@@ -105,7 +105,7 @@ def _execute(engine: Engine, params: dict[str, Any]) -> Any:
     layer's own bookkeeping would cost about as much CPU again as the driver does.
     """
     pooled = engine.raw_connection()
-    driver = pooled.driver_connection
+    driver: Any = pooled.driver_connection  # a psycopg.Connection
     try:
         driver.autocommit = True
         try:

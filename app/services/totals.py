@@ -13,8 +13,9 @@ total, so without shards concurrent payments on PostgreSQL would all wait for th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy import BindParameter, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from models import TOTAL_SHARDS, Scope
@@ -135,7 +136,7 @@ def read_figures(session: Session, scope: Scope, campaign_ids: list[int],
         return {}
     where = "scope = :scope AND campaign_id IN :campaigns"
     params: dict[str, object] = {"scope": scope.value, "campaigns": campaign_ids}
-    expanding = [bindparam("campaigns", expanding=True)]
+    expanding: list[BindParameter[Any]] = [bindparam("campaigns", expanding=True)]
     if unit_ids is not None:
         if not unit_ids:
             return {}
