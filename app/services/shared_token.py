@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.deps import Clock, utc_now
@@ -35,10 +35,7 @@ class DatabaseTokenStore:
 
     def get(self, key: str) -> str | None:
         with self._sessions() as session:
-            row = session.get(SharedToken, key)
-            if row is None or row.expires_at <= self._clock():
-                return None
-            return row.value
+            return self._current(session, key, stale=None)
 
     def refresh(self, key: str, stale: str | None,
                 fetch: Callable[[], tuple[str, int]]) -> str:
@@ -61,8 +58,8 @@ class DatabaseTokenStore:
                 return self._store(session, key, value, expires_in)
 
     def _current(self, session: Session, key: str, stale: str | None) -> str | None:
-        """The stored token, if another worker already replaced the stale one."""
-        row = session.scalar(select(SharedToken).where(SharedToken.key == key))
+        """The stored token while it is valid and not the `stale` one (which a refresh replaces)."""
+        row = session.get(SharedToken, key)
         if row is not None and row.value != stale and row.expires_at > self._clock():
             return row.value
         return None
