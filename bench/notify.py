@@ -39,11 +39,10 @@ from bench.common import (  # noqa: E402
     WORKERS,
     free_port,
     fresh_database,
-    lua_cycle,
-    lua_string,
     run_wrk,
     start_gunicorn,
     stop,
+    wrk_script,
 )
 
 DUPLICATE_SHARE = 0.3
@@ -158,11 +157,10 @@ def _wrk_script(tmp: Path, env: dict[str, str],
     requests = []
     for index in _with_duplicates(len(notices), 11):
         headers, body = notices[index]
-        table = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
-        requests.append(f'wrk.format("POST", "/wechat/pay/notify", {{{table}}}, '
-                        f"{lua_string(body)})")
-    script = tmp / "notify.lua"
-    script.write_text(lua_cycle(requests))
+        lines = [f"{name}: {value}" for name, value in headers.items()]
+        lines += [f"Content-Length: {len(body)}", "", ""]
+        requests.append("\r\n".join(lines).encode() + body)
+    script = wrk_script(tmp, requests)
     return script, notices[0]
 
 
