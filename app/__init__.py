@@ -17,6 +17,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     from app.runtime import build_runtime
     from app.web import admin_api, admin_units, api, console, entry, notify, pages
     from app.web.admin_session import CONSOLE_PREFIX, ConsoleSessionInterface
+    from app.web.parsing import refuse_impossible_path_values
 
     settings = load_settings(test_config)
     runtime = build_runtime(settings)
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     runtime.extras["rate_limiter"] = RateLimiter(_redis_client(settings))
     db.init_app(app)
     errors.register_error_handlers(app)
+    app.url_value_preprocessor(refuse_impossible_path_values)
     for blueprint in (api.bp, notify.bp, admin_api.bp, admin_units.bp, pages.bp, console.bp,
                       entry.bp):
         app.register_blueprint(blueprint)

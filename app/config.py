@@ -220,6 +220,9 @@ def _check(raw: dict[str, dict[str, Any]]) -> None:
     for key in ("max_quantity", "token_ttl_seconds", "max_body_bytes"):
         if app[key] < 1:
             raise ConfigError(f"[app].{key} must be a positive integer")
+    if app["timezone"] != "Asia/Shanghai":
+        # Dates in figures, filters, exports and order numbers are China Standard Time.
+        raise ConfigError('[app].timezone: only "Asia/Shanghai" is supported')
     try:
         make_url(raw["database"]["url"])
     except ArgumentError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.services.errors import DomainError
@@ -36,8 +36,15 @@ _HTTP_MESSAGES = {
 }
 
 
+# WeChat Pay reads its own shape from the notification endpoints, even for what Flask refuses.
+WECHAT_PAY_PREFIX = "/wechat/pay/"
+
+
 def error_response(code: str, message: str) -> tuple[Response, int]:
-    return jsonify({"error": {"code": code, "message": message}}), STATUS.get(code, 400)
+    status = STATUS.get(code, 400)
+    if request.path.startswith(WECHAT_PAY_PREFIX):
+        return jsonify({"code": "FAIL", "message": message}), status
+    return jsonify({"error": {"code": code, "message": message}}), status
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -55,5 +62,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
         log.exception("unhandled error")
-        return jsonify({"error": {"code": "internal_error",
-                                  "message": "服务器开小差了，请稍后再试"}}), 500
+        message = "服务器开小差了，请稍后再试"
+        if request.path.startswith(WECHAT_PAY_PREFIX):
+            return jsonify({"code": "FAIL", "message": message}), 500
+        return jsonify({"error": {"code": "internal_error", "message": message}}), 500

@@ -82,9 +82,10 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk_script(folder: Path, requests: list[bytes]) -> Path:
-    """A wrk script sending `requests` in order, once each, and again from the top only when
-    all were sent: every wrk thread takes every WRK_THREADS-th of them.
+def wrk_script(folder: Path, request_line: str, requests: list[bytes]) -> Path:
+    """A wrk script sending `requests` to `request_line` ("POST /path") in order, once each,
+    and again from the top only when all were sent: every wrk thread takes every
+    WRK_THREADS-th of them.
 
     A request is everything after its request line and Host header (wrk knows the host): the
     other header lines, the empty line and the body. Each thread reads its own slice from a
@@ -99,7 +100,8 @@ def wrk_script(folder: Path, requests: list[bytes]) -> Path:
             for raw in requests[thread::WRK_THREADS]:
                 out.write(b"%d\n" % len(raw) + raw)
     script = folder / "requests.lua"
-    script.write_text(_REQUESTS_LUA.replace("FOLDER", str(folder)))
+    script.write_text(_REQUESTS_LUA.replace("FOLDER", str(folder))
+                      .replace("REQUEST_LINE", request_line))
     return script
 
 
@@ -115,7 +117,7 @@ function init(args)
   local file = assert(io.open("FOLDER/requests-" .. id .. ".bin", "rb"))
   local data = file:read("*a")
   file:close()
-  local head = "POST /wechat/pay/notify HTTP/1.1\\r\\nHost: " .. wrk.headers["Host"] .. "\\r\\n"
+  local head = "REQUEST_LINE HTTP/1.1\\r\\nHost: " .. wrk.headers["Host"] .. "\\r\\n"
   local at = 1
   while at <= #data do
     local newline = string.find(data, "\\n", at, true)

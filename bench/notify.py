@@ -160,7 +160,7 @@ def _wrk_script(tmp: Path, env: dict[str, str],
         lines = [f"{name}: {value}" for name, value in headers.items()]
         lines += [f"Content-Length: {len(body)}", "", ""]
         requests.append("\r\n".join(lines).encode() + body)
-    script = wrk_script(tmp, requests)
+    script = wrk_script(tmp, "POST /wechat/pay/notify", requests)
     return script, notices[0]
 
 

@@ -54,6 +54,7 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ("", {"WARMFUND_APP_MAX_QUANTITY": "lots"}, "WARMFUND_APP_MAX_QUANTITY"),
     ("[wechat.pay]\norder_expire_minutes = 1\n", {}, "order_expire_minutes"),
     ("[app]\npublic_url = 'ftp://x'\n", {}, "[app].public_url"),
+    ("[app]\ntimezone = 'Europe/Berlin'\n", {}, "[app].timezone"),
 ])
 def test_malformed_values_name_the_key(tmp_path: Path, text: str, env: dict[str, str],
                                        names: str) -> None:

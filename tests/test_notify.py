@@ -51,12 +51,47 @@ def test_refused_signatures_get_401_and_count_nothing(api: Api, session: Any, or
                                                    "unknown_serial"}
 
 
-def test_malformed_body_gets_400(api: Api, session: Any, order: Any) -> None:
-    reply = api.client.post("/wechat/pay/notify", data=b"{not json",
-                            headers={"Content-Type": "application/json"})
-    assert reply.status_code in (400, 401)
-    assert reply.get_json()["code"] == "FAIL"
+def test_missing_signature_headers_get_401(api: Api, session: Any, order: Any) -> None:
+    creds = notices.credentials(api.app)
+    headers, body = notices.signed(creds, notices.transaction(creds, order["out_trade_no"], 200))
+    for dropped in ("Wechatpay-Signature", "Wechatpay-Serial", "Wechatpay-Timestamp"):
+        reply = _post(api, ({k: v for k, v in headers.items() if k != dropped}, body))
+        assert reply.status_code == 401, dropped
+        assert reply.get_json() == {"code": "FAIL", "message": "签名验证失败"}
+    reply = _post(api, ({**headers, "Wechatpay-Timestamp": "soon"}, body))
+    assert reply.status_code == 401
     assert _totals(api) == (0, 0, 0)
+    assert _verdicts(session) == ["bad_signature"] * 4
+
+
+def test_a_signed_body_that_is_not_json_gets_400(api: Api, session: Any, order: Any) -> None:
+    from app.services.deps import utc_now
+    from wechat.keys import load_private_key
+    from wechat.pay_notify import signed_headers
+
+    creds = notices.credentials(api.app)
+    body = b"{not json"
+    headers = signed_headers(load_private_key(str(creds.wechatpay_private_key_path)),
+                             creds.wechatpay_public_key_id, body, utc_now())
+    reply = _post(api, (headers, body))
+    assert reply.status_code == 400
+    assert reply.get_json() == {"code": "FAIL", "message": "报文格式错误"}
+    assert _totals(api) == (0, 0, 0)
+    assert _verdicts(session) == ["malformed"]
+
+
+def test_what_flask_refuses_on_the_notify_path_is_answered_in_wechat_pay_shape(
+        api: Api, order: Any) -> None:
+    too_big = api.client.post("/wechat/pay/notify", data=b"x" * (1 << 17),
+                              headers={"Content-Type": "application/json"})
+    assert too_big.status_code == 413
+    assert too_big.get_json()["code"] == "FAIL"
+    wrong_method = api.client.get("/wechat/pay/notify")
+    assert wrong_method.status_code == 400
+    assert wrong_method.get_json()["code"] == "FAIL"
+    # Everywhere else the contract's own shape.
+    elsewhere = api.client.get("/api/campaigns/nope")
+    assert elsewhere.get_json()["error"]["code"] == "not_found"
 
 
 def test_a_flood_of_refused_notifications_is_answered_but_not_all_stored(
@@ -67,7 +102,7 @@ def test_a_flood_of_refused_notifications_is_answered_but_not_all_stored(
     statuses = {api.client.post("/wechat/pay/notify", data=b"{not json",
                                 headers={"Content-Type": "application/json"}).status_code
                 for _ in range(posted)}
-    assert statuses == {400}
+    assert statuses == {401}
     stored = len(_verdicts(session))
     # The first minute's share is kept (even across a minute's turn, never all of them).
     assert REFUSED_KEPT_PER_MINUTE <= stored < posted

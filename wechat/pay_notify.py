@@ -54,7 +54,7 @@ def check_signed_message(
     """Verify WeChat Pay's signature headers over the raw `body`; NotificationError if not."""
     lowered = _lower_headers(headers)
     if any(not lowered.get(name) for name in (*_SIGNED_HEADERS, "wechatpay-serial")):
-        raise NotificationError("malformed", "missing Wechatpay-* header")
+        raise NotificationError("bad_signature", "missing Wechatpay-* header")
     public_key = public_keys.get(lowered["wechatpay-serial"])
     if public_key is None:
         raise NotificationError("unknown_serial", lowered["wechatpay-serial"])
@@ -63,7 +63,7 @@ def check_signed_message(
         raise NotificationError("signtest")
     timestamp = lowered["wechatpay-timestamp"]
     if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
-        raise NotificationError("malformed", "Wechatpay-Timestamp is not a number")
+        raise NotificationError("bad_signature", "Wechatpay-Timestamp is not a number")
     if abs(now.timestamp() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
         raise NotificationError("stale", f"timestamp {timestamp}")
     if not verify_signature(public_key, timestamp, lowered["wechatpay-nonce"], body, signature):

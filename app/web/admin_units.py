@@ -49,8 +49,9 @@ def _changes(body: dict[str, Any]) -> UnitChanges:
 
 @bp.patch("/units/<code>")
 def update_unit(code: str) -> Response:
+    actor = current_actor()  # a stranger learns nothing, not even which fields are wrong
     changes = _changes(json_body())
-    return jsonify(unit_admin.update_unit_as(get_session(), current_actor(), code, changes,
+    return jsonify(unit_admin.update_unit_as(get_session(), actor, code, changes,
                                              deps().clock()))
 
 

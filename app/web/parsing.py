@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from flask import request
 
-from app.services.errors import InvalidRequestError, UnauthorizedError
+from app.services.errors import InvalidRequestError, NotFoundError, UnauthorizedError
 
 T = TypeVar("T")
 
@@ -55,7 +55,16 @@ def query_arg(name: str, default: str | None = None, max_length: int = 200) -> s
     value = request.args.get(name, default)
     if value is not None and len(value) > max_length:
         raise InvalidRequestError(f"参数 {name} 过长")
+    if value is not None and "\x00" in value:  # no database can compare text with a NUL
+        raise InvalidRequestError(f"参数 {name} 含有无效的字符")
     return value
+
+
+def refuse_impossible_path_values(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """A code or order number in a path that holds a NUL names nothing there can be: 404, as
+    for any unknown one (PostgreSQL would refuse even to compare it)."""
+    if values and any(isinstance(v, str) and "\x00" in v for v in values.values()):
+        raise NotFoundError("找不到该内容")
 
 
 def bearer_token() -> str:

@@ -121,3 +121,14 @@ def test_no_token_no_data(api: Api, seeded: dict[str, str]) -> None:
 def test_organizer_sees_only_its_units_in_unit_list(api: Api, seeded: dict[str, str]) -> None:
     units = api.get("/admin/api/units", seeded["organizer"]).get_json()["units"]
     assert {u["code"] for u in units} == SUBTREE
+
+
+def test_strangers_writing_learn_nothing_from_their_body(api: Api, seeded: dict[str, str]) -> None:
+    """401 before the body is read: a bad field tells a stranger nothing either."""
+    writes = [(method, path, body) for method, path, body in ADMIN_ONLY if method != "GET"]
+    writes.append(("PATCH", "/admin/api/units/DX-XF", {"no_such_field": 1}))
+    writes.append(("POST", "/admin/api/units", {"code": 1}))
+    for method, path, body in writes:
+        reply = api.client.open(path, method=method, json=body)
+        assert reply.status_code == 401, (path, reply.get_json())
+        assert error_code(reply) == "unauthorized"

@@ -150,7 +150,7 @@ def test_missing_header(
 ) -> None:
     headers, body = _signed(pay_config, dev_creds)
     del headers[missing]
-    assert _verdict(pay_client, headers, body) == "malformed"
+    assert _verdict(pay_client, headers, body) == "bad_signature"  # unsigned: answered 401
 
 
 def test_signed_but_malformed_json_and_missing_fields(
