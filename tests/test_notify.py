@@ -80,6 +80,25 @@ def test_a_signed_body_that_is_not_json_gets_400(api: Api, session: Any, order: 
     assert _verdicts(session) == ["malformed"]
 
 
+def test_a_signed_body_our_key_cannot_decrypt_gets_400(api: Api, session: Any,
+                                                       order: Any) -> None:
+    from app.services.deps import utc_now
+    from wechat.keys import load_private_key
+    from wechat.pay_notify import build_notification
+
+    creds = notices.credentials(api.app)
+    message = build_notification(
+        event_type="TRANSACTION.SUCCESS", original_type="transaction",
+        resource_plain=notices.transaction(creds, order["out_trade_no"], 200),
+        apiv3_key=b"k" * 32, serial=creds.wechatpay_public_key_id,
+        private_key=load_private_key(str(creds.wechatpay_private_key_path)), now=utc_now())
+    reply = _post(api, message)
+    assert reply.status_code == 400
+    assert reply.get_json() == {"code": "FAIL", "message": "报文解密失败"}
+    assert _totals(api) == (0, 0, 0)
+    assert _verdicts(session) == ["decrypt_failed"]
+
+
 def test_what_flask_refuses_on_the_notify_path_is_answered_in_wechat_pay_shape(
         api: Api, order: Any) -> None:
     too_big = api.client.post("/wechat/pay/notify", data=b"x" * (1 << 17),

@@ -45,6 +45,8 @@ def payment_notification() -> tuple[Response, int] | Response:
         log.warning("payment notification refused: %s", exc.verdict)
         if exc.signature:
             return _fail(401, "签名验证失败")
+        if exc.verdict == "decrypt_failed":  # signed by WeChat Pay, but not for our APIv3 key
+            return _fail(400, "报文解密失败")
         return _fail(400, "报文格式错误")
     except Exception:
         log.exception("payment notification not recorded; WeChat Pay will retry")
