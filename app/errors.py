@@ -56,6 +56,8 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException) -> tuple[Response, int] | HTTPException:
         code = _HTTP_CODES.get(exc.code or 500)
         if code is None:
+            if request.path.startswith(WECHAT_PAY_PREFIX):
+                return jsonify({"code": "FAIL", "message": exc.name}), exc.code or 500
             return exc
         return error_response(code, _HTTP_MESSAGES[code])
 

@@ -108,6 +108,9 @@ def test_what_flask_refuses_on_the_notify_path_is_answered_in_wechat_pay_shape(
     wrong_method = api.client.get("/wechat/pay/notify")
     assert wrong_method.status_code == 400
     assert wrong_method.get_json()["code"] == "FAIL"
+    unknown = api.client.post("/wechat/pay/nope", data=b"{}")
+    assert unknown.status_code == 404
+    assert unknown.get_json()["code"] == "FAIL"
     # Everywhere else the contract's own shape.
     elsewhere = api.client.get("/api/campaigns/nope")
     assert elsewhere.get_json()["error"]["code"] == "not_found"

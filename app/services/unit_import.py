@@ -66,8 +66,15 @@ def decode_text(content: bytes) -> str:
     UTF-16 when it starts with its BOM (Excel's "Unicode text")."""
     for marks, encoding in _BOMS:
         if content.startswith(marks):
-            return _decode(content, (encoding,))
-    return _decode(content, ("utf-8", "gb18030"))
+            return _without_nul(_decode(content, (encoding,)))
+    return _without_nul(_decode(content, ("utf-8", "gb18030")))
+
+
+def _without_nul(text: str) -> str:
+    # Text holds no NUL (and no database can store one); UTF-16 read as UTF-8 is full of them.
+    if "\x00" in text:
+        raise ImportFileError(["文件含有空字符（NUL）：请另存为 UTF-8 或 GBK 编码的 CSV"])
+    return text
 
 
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.errors import error_response
 from app.services import accounts
 from app.services.accounts import Actor
-from app.services.errors import DomainError, UnauthorizedError
+from app.services.errors import DomainError, InvalidRequestError, UnauthorizedError
 from app.web.admin_api import current_actor, login
 from app.web.admin_session import check_csrf, csrf_token, sign_in, sign_out
 from app.web.context import deps, get_session
@@ -52,6 +52,14 @@ def signed_in(view: F) -> F:
 def actor() -> Actor:
     found: Actor = g.actor
     return found
+
+
+@bp.before_request
+def _refuse_nul_in_forms() -> None:
+    """No form field can hold a NUL (PostgreSQL would refuse even to compare one): a 400 for the
+    console's every form, the sign-in form included, before any of it is read."""
+    if request.method == "POST" and any("\x00" in v for v in request.form.values()):
+        raise InvalidRequestError("表单含有无效的字符")
 
 
 @bp.app_context_processor
