@@ -83,8 +83,15 @@ def csv_chunks(session: Session, actor: Actor, wanted: DonationFilter) -> Iterat
     return _csv_body(session, rf, formatter)
 
 
+class _Sink(io.BytesIO):
+    """Write-only, so that the text layer over it keeps no decoder to reset on every row."""
+
+    def readable(self) -> bool:
+        return False
+
+
 def _csv_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> Iterator[bytes]:
-    raw = io.BytesIO()
+    raw = _Sink()
     # Encoding as we go (rather than a StringIO encoded per chunk) is the faster path.
     text = io.TextIOWrapper(raw, encoding="utf-8", newline="")
     write = csv.writer(text, lineterminator="\r\n").writerow

@@ -67,7 +67,7 @@ def test_unknown_campaign_or_unit_is_404(api: Api, seeded: dict[str, str]) -> No
         assert error_code(reply) == "not_found"
 
 
-def test_csv_export_is_excel_friendly(api: Api, seeded: dict[str, str]) -> None:
+def test_csv_export_is_excel_friendly(api: Api, seeded: dict[str, str], session: Any) -> None:
     reply = api.get("/admin/export/donations.csv?unit=DX-HC", seeded["admin"])
     assert reply.status_code == 200 and reply.is_streamed
     assert reply.mimetype == "text/csv"
@@ -81,6 +81,13 @@ def test_csv_export_is_excel_friendly(api: Api, seeded: dict[str, str]) -> None:
     assert (carol[2], carol[7], carol[8]) == ("已支付", "2.00", "是")
     assert carol[9] == "'=HYPERLINK(1)"
     assert carol[11][:4] == str(datetime.now(SHANGHAI).year) and len(carol[11]) == 19
+    # The database formats the times; they must read as Python's own conversion does.
+    from models import Donation
+
+    session.rollback()
+    ledger = session.query(Donation).filter_by(out_trade_no=seeded["carol"]).one()
+    assert ledger.paid_at is not None
+    assert (carol[11], carol[12]) == (local_time(ledger.created_at), local_time(ledger.paid_at))
 
 
 def test_xlsx_export_matches_the_list(api: Api, seeded: dict[str, str]) -> None:
