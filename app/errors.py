@@ -40,11 +40,20 @@ _HTTP_MESSAGES = {
 WECHAT_PAY_PREFIX = "/wechat/pay/"
 
 
-def error_response(code: str, message: str) -> tuple[Response, int]:
-    status = STATUS.get(code, 400)
+def wechat_pay_fail(status: int, message: str) -> tuple[Response, int]:
+    """The reply WeChat Pay reads from our notification endpoints when we did not take it."""
+    return jsonify({"code": "FAIL", "message": message}), status
+
+
+def _reply(code: str, message: str, status: int) -> tuple[Response, int]:
+    """The contract's error shape, or WeChat Pay's under its prefix."""
     if request.path.startswith(WECHAT_PAY_PREFIX):
-        return jsonify({"code": "FAIL", "message": message}), status
+        return wechat_pay_fail(status, message)
     return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def error_response(code: str, message: str) -> tuple[Response, int]:
+    return _reply(code, message, STATUS.get(code, 400))
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -57,14 +66,11 @@ def register_error_handlers(app: Flask) -> None:
         code = _HTTP_CODES.get(exc.code or 500)
         if code is None:
             if request.path.startswith(WECHAT_PAY_PREFIX):
-                return jsonify({"code": "FAIL", "message": exc.name}), exc.code or 500
+                return wechat_pay_fail(exc.code or 500, exc.name)
             return exc
         return error_response(code, _HTTP_MESSAGES[code])
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
         log.exception("unhandled error")
-        message = "服务器开小差了，请稍后再试"
-        if request.path.startswith(WECHAT_PAY_PREFIX):
-            return jsonify({"code": "FAIL", "message": message}), 500
-        return jsonify({"error": {"code": "internal_error", "message": message}}), 500
+        return _reply("internal_error", "服务器开小差了，请稍后再试", 500)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, request
 
+from app.errors import wechat_pay_fail
 from app.services.payments import (
     NotificationRejectedError,
     ReceivedNotice,
@@ -17,10 +18,6 @@ from app.web.parsing import client_ip
 
 bp = Blueprint("notify", __name__, url_prefix="/wechat/pay")
 log = logging.getLogger(__name__)
-
-
-def _fail(status: int, message: str) -> tuple[Response, int]:
-    return jsonify({"code": "FAIL", "message": message}), status
 
 
 # Refused notifications kept per address and minute; past it they are answered, not stored.
@@ -44,12 +41,12 @@ def payment_notification() -> tuple[Response, int] | Response:
     except NotificationRejectedError as exc:
         log.warning("payment notification refused: %s", exc.verdict)
         if exc.signature:
-            return _fail(401, "签名验证失败")
+            return wechat_pay_fail(401, "签名验证失败")
         if exc.verdict == "decrypt_failed":  # signed by WeChat Pay, but not for our APIv3 key
-            return _fail(400, "报文解密失败")
-        return _fail(400, "报文格式错误")
+            return wechat_pay_fail(400, "报文解密失败")
+        return wechat_pay_fail(400, "报文格式错误")
     except Exception:
         log.exception("payment notification not recorded; WeChat Pay will retry")
-        return _fail(500, "系统繁忙")
+        return wechat_pay_fail(500, "系统繁忙")
     log.info("payment notification: %s", verdict)
     return Response(status=204)
