@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,17 +41,21 @@ def free_port() -> int:
 
 
 def start_gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    cmd = [str(VENV_BIN / "gunicorn"), *GUNICORN_ARGS, "--bind", f"127.0.0.1:{port}", target]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    """gunicorn serving `target`, returned once every worker has loaded it."""
+    ready = Path(tempfile.mkdtemp(prefix="bench-ready-"))
+    cmd = [str(VENV_BIN / "gunicorn"), *GUNICORN_ARGS, "--config", str(ROOT / "bench" /
+           "gunicorn_ready.py"), "--bind", f"127.0.0.1:{port}", target]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env,
+                                                "BENCH_READY_DIR": str(ready)})
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if len(list(ready.iterdir())) >= WORKERS:
+            shutil.rmtree(ready)
             return proc
-        except OSError:
-            time.sleep(0.2)
+        time.sleep(0.2)
     proc.kill()
-    raise SystemExit(f"gunicorn did not start: {target}")
+    shutil.rmtree(ready)
+    raise SystemExit(f"gunicorn's workers did not all start: {target}")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:

@@ -6,6 +6,11 @@ copies of one sent shortly before (as WeChat's retries are). There are enough or
 run does not wrap round to notifications already recorded; the duplicate share the app actually
 saw is printed.
 
+The two servers run side by side, warm up for 2 seconds each, and are measured in alternating
+rounds (bare, app, app, bare, ...), each round with its own slice of the notifications: a
+machine shared with other work changes speed from one minute to the next, and alternating gives
+both the same share of it.
+
 A third measurement drives the notification's one database statement directly, from as many
 processes as gunicorn has workers, with no HTTP and no crypto. Set beside the bare endpoint's
 rate it gives the ceiling of this design on this machine: both need the same two cores, so no
@@ -14,7 +19,8 @@ implementation can pass 1 / (1/bare + 1/statement).
 Prints notifications/s, p50/p99 latency, checks the totals still equal the ledger, and ends with
 notify_vs_bare_ratio=<x>.
 
-    .venv/bin/python bench/notify.py [--seconds 15] [--connections 16] [--orders 24000]
+    .venv/bin/python bench/notify.py [--rounds 3] [--seconds 5] [--connections 16]
+                                     [--orders 24000]
     (TEST_DATABASE_URL or BENCH_DATABASE_URL names the PostgreSQL server)
 """
 
@@ -46,6 +52,7 @@ from bench.common import (  # noqa: E402
 )
 
 DUPLICATE_SHARE = 0.3
+WARM_UP_SECONDS = 2
 HTTP_ADDR = "127.0.0.1"
 DIRECT_ADDR = "bench-direct"
 
@@ -61,13 +68,11 @@ def main() -> None:
         direct_url, _, direct_orders = _prepared_database(
             server, "warmfund_bench_direct", Path(tmp), args.orders)
         _say("signing notifications")
-        script, sample = _wrk_script(Path(tmp), env, orders)
-        _say("measuring the bare endpoint")
-        bare = _measure("bench.bare_app:app", {}, script, args)
-        _say("measuring warmfund")
-        app = _measure("app:create_app()", env, script, args)
+        scripts, sample = _wrk_scripts(Path(tmp), env, orders, args.rounds, args.seconds)
+        _say(f"measuring the bare endpoint and warmfund in {args.rounds} rounds each")
+        bare, app = _measure_both(env, scripts, args)
         _say("measuring the statement alone")
-        direct = _measure_statement(direct_url, direct_orders, sample, min(args.seconds, 6))
+        direct = _measure_statement(direct_url, direct_orders, sample, 6)
         duplicates = _check_ledger(url, HTTP_ADDR)
         _check_ledger(direct_url, DIRECT_ADDR)
     ceiling = 1 / (1 / bare["rps"] + 1 / direct) / bare["rps"]
@@ -86,7 +91,8 @@ def main() -> None:
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds for each server")
+    parser.add_argument("--seconds", type=int, default=5, help="length of one round")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--orders", type=int, default=24000, help="distinct paid orders")
     return parser.parse_args()
@@ -128,6 +134,9 @@ def _seed_orders(url: str, count: int) -> list[tuple[str, int, str]]:
             "amount_fen, anonymous, message, status, paid_after_close, created_at, expires_at) "
             "VALUES (:otn, :c, :u, :o, :q, :q * 100, false, '', 'pending', false, now(), "
             "now() + interval '30 minutes')"), rows)
+    # What autovacuum would do of its own accord soon after: not during a measurement.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return [(r["otn"], int(r["q"]) * 100, str(r["o"])) for r in rows]
 
@@ -142,9 +151,10 @@ def _with_duplicates(count: int, seed: int) -> list[int]:
     return sequence
 
 
-def _wrk_script(tmp: Path, env: dict[str, str],
-                orders: list[tuple[str, int, str]]) -> tuple[Path, tuple[dict[str, str], bytes]]:
-    """The wrk script, and one of its notifications as a sample of headers and body."""
+def _wrk_scripts(tmp: Path, env: dict[str, str], orders: list[tuple[str, int, str]],
+                 rounds: int, seconds: int) -> tuple[list[Path], tuple[dict[str, str], bytes]]:
+    """A wrk script for the warm-up and for each round, each with its own consecutive slice of
+    the notifications, and one notification as a sample of headers and body."""
     from tests.notices import transaction
     from wechat.keys import generate_dev_credentials
 
@@ -160,8 +170,16 @@ def _wrk_script(tmp: Path, env: dict[str, str],
         lines = [f"{name}: {value}" for name, value in headers.items()]
         lines += [f"Content-Length: {len(body)}", "", ""]
         requests.append("\r\n".join(lines).encode() + body)
-    script = wrk_script(tmp, "POST /wechat/pay/notify", requests)
-    return script, notices[0]
+    # Slices in proportion to the rounds' lengths, the warm-up's first.
+    lengths = [WARM_UP_SECONDS] + [seconds] * rounds
+    bounds = [len(requests) * sum(lengths[:k]) // sum(lengths) for k in range(rounds + 2)]
+    scripts = []
+    for number in range(rounds + 1):
+        folder = tmp / f"round-{number}"
+        folder.mkdir()
+        scripts.append(wrk_script(folder, "POST /wechat/pay/notify",
+                                  requests[bounds[number]:bounds[number + 1]]))
+    return scripts, notices[0]
 
 
 _signer: dict[str, Any] = {}
@@ -180,14 +198,36 @@ def _sign(plain: dict[str, Any]) -> tuple[dict[str, str], bytes]:
     return signed(_signer["creds"], plain, key=_signer["key"])
 
 
-def _measure(target: str, env: dict[str, str], script: Path,
-             args: argparse.Namespace) -> dict[str, float]:
-    port = free_port()
-    proc = start_gunicorn(target, port, env)
+def _measure_both(env: dict[str, str], scripts: list[Path],
+                  args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float]]:
+    """Mean rate and worst percentiles over the rounds, for the bare endpoint and the app."""
+    servers = {"bare": ("bench.bare_app:app", {}), "app": ("app:create_app()", env)}
+    urls, procs = {}, []
     try:
-        return run_wrk(f"http://127.0.0.1:{port}", script, args.seconds, args.connections)
+        for name, (target, target_env) in servers.items():
+            port = free_port()
+            procs.append(start_gunicorn(target, port, target_env))
+            urls[name] = f"http://127.0.0.1:{port}"
+        for url in urls.values():  # first requests, first statements: not measured
+            run_wrk(url, scripts[0], WARM_UP_SECONDS, args.connections)
+        runs: dict[str, list[dict[str, float]]] = {"bare": [], "app": []}
+        for number, script in enumerate(scripts[1:]):
+            order = ("bare", "app") if number % 2 == 0 else ("app", "bare")
+            for name in order:
+                runs[name].append(run_wrk(urls[name], script, args.seconds, args.connections))
+            print(f"round {number + 1}: bare {runs['bare'][-1]['rps']:.0f} req/s, "
+                  f"notify {runs['app'][-1]['rps']:.0f}/s, "
+                  f"ratio {runs['app'][-1]['rps'] / runs['bare'][-1]['rps']:.3f}")
     finally:
-        stop(proc)
+        for proc in procs:
+            stop(proc)
+    return _summary(runs["bare"]), _summary(runs["app"])
+
+
+def _summary(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {"rps": sum(run["rps"] for run in runs) / len(runs),
+            "p50": max(run["p50"] for run in runs), "p99": max(run["p99"] for run in runs),
+            "errors": sum(run["errors"] for run in runs)}
 
 
 def _measure_statement(url: str, orders: list[tuple[str, int, str]],
@@ -243,9 +283,10 @@ def _check_ledger(url: str, addr: str) -> float:
     with make_session_factory(engine)() as session:
         drift = find_drift(session)
         paid = session.execute(text("SELECT count(*) FROM donations WHERE status = 'paid'"))
-        verdicts = dict(session.execute(text(
-            "SELECT verdict, count(*) FROM notifications WHERE remote_addr = :addr "
-            "GROUP BY verdict"), {"addr": addr}).all())
+        verdicts: dict[str, int] = {
+            verdict: count for verdict, count in session.execute(text(
+                "SELECT verdict, count(*) FROM notifications WHERE remote_addr = :addr "
+                "GROUP BY verdict"), {"addr": addr})}
         print(f"{addr}: paid donations {paid.scalar()}, totals drift {len(drift)}, "
               f"notification verdicts {verdicts}")
     engine.dispose()

@@ -48,7 +48,7 @@ def bare_png(link: str) -> bytes:
     return buffer.getvalue()
 
 
-def timed(action: Callable[[], None]) -> float:
+def timed(action: Callable[[], object]) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
