@@ -194,17 +194,21 @@ def totals_verify(repair: bool) -> None:
     """Recompute every total from the ledger and report (or repair) any drift."""
     rt = _runtime()
     with rt.sessions() as session:
-        drift = (ledger_check.repair_totals(session) if repair
-                 else ledger_check.find_drift(session))
-    for d in drift:
+        found = (ledger_check.repair_totals(session) if repair
+                 else ledger_check.verify_totals(session))
+    for d in found.totals:
         click.echo(f"campaign {d.campaign_id} {d.scope} {d.unit_id}: stored {d.stored}, "
                    f"ledger {d.expected}")
-    if not drift:
+    for campaign_id, scope, unit_id in found.tallies:
+        click.echo(f"campaign {campaign_id} {scope} {unit_id}: donor tallies differ from the "
+                   "ledger")
+    if not found:
         click.echo("all totals equal the ledger")
     elif not repair:
         sys.exit(1)
     else:
-        click.echo(f"repaired {len(drift)} total(s)")
+        click.echo(f"repaired {len(found.totals)} total(s) and the donor tallies of "
+                   f"{len(found.tallies)}")
 
 
 @main.command("simulator")

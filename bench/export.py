@@ -68,6 +68,7 @@ def child(kind: str, url: str) -> None:
     """Runs one export to nowhere and prints {"rows", "seconds", "peak_rss_mb"} as JSON."""
     from app.services import exports
     from app.services.accounts import SYSTEM
+    from app.services.deps import utc_now
     from app.services.donation_admin import DonationFilter
     from models.database import make_engine, make_session_factory
 
@@ -76,7 +77,7 @@ def child(kind: str, url: str) -> None:
     started = time.perf_counter()
     size = 0
     with sessions() as session:
-        for chunk in produce(session, SYSTEM, DonationFilter()):
+        for chunk in produce(session, SYSTEM, DonationFilter(), utc_now()):
             size += len(chunk)
     seconds = time.perf_counter() - started
     peak = _peak_rss_mb()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.services.ledger_check import find_drift
+from app.services.ledger_check import find_drift, find_tally_drift
 from app.services.payments import ReceivedNotice, handle_payment_notification
 from models import Donation
 from tests import notices
@@ -53,6 +53,7 @@ def test_eight_threads_same_notifications(api: Api, sessions: Any, session: Any)
     session.expire_all()
     assert set(session.scalars(select(Donation.status))) == {"paid"}
     assert find_drift(session) == []
+    assert find_tally_drift(session) == []
     campaign = api.get("/api/campaigns/one-yuan").get_json()
     assert campaign["total_fen"] == sum(o["amount_fen"] for o in orders)
     assert campaign["donation_count"] == len(orders)
@@ -101,6 +102,7 @@ def test_units_move_while_payments_land(api: Api, sessions: Any, session: Any) -
         t.join()
     assert errors == []
     assert find_drift(session) == []
+    assert find_tally_drift(session) == []
     total = sum(o["amount_fen"] for o in orders)
     hc = next(t for t in api.get("/api/units/DX-HC").get_json()["totals"]
               if t["campaign"] == "one-yuan")

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from app.ratelimit import RateLimiter
-from app.services.ledger_check import find_drift
+from app.services.ledger_check import find_drift, find_tally_drift
 from app.services.reconcile import reconcile
 from models import Donation
 from tests import notices
@@ -151,6 +151,7 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
         def totals_equal_ledger_and_model(self) -> None:
             with sessions() as session:
                 assert find_drift(session) == []
+                assert find_tally_drift(session) == []
             for campaign in ("one-yuan", "ten-yuan"):
                 counted = [o for o in self.orders if o.counted and o.campaign == campaign]
                 figures = api.get(f"/api/campaigns/{campaign}").get_json()

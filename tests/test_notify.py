@@ -99,6 +99,24 @@ def test_a_signed_body_our_key_cannot_decrypt_gets_400(api: Api, session: Any,
     assert _verdicts(session) == ["decrypt_failed"]
 
 
+@pytest.mark.parametrize("original_type", ["", "Transaction", "payment"])
+def test_a_payment_whose_resource_is_labelled_unexpectedly_is_still_counted(
+        api: Api, session: Any, order: Any, original_type: str) -> None:
+    from app.services.deps import utc_now
+    from wechat.keys import load_private_key
+    from wechat.pay_notify import build_notification
+
+    creds = notices.credentials(api.app)
+    message = build_notification(
+        event_type="TRANSACTION.SUCCESS", original_type=original_type,
+        resource_plain=notices.transaction(creds, order["out_trade_no"], 200, openid="o-a"),
+        apiv3_key=creds.apiv3_key.encode(), serial=creds.wechatpay_public_key_id,
+        private_key=load_private_key(str(creds.wechatpay_private_key_path)), now=utc_now())
+    assert _post(api, message).status_code == 204
+    assert _totals(api) == (200, 1, 1)
+    assert _verdicts(session) == ["recorded"]
+
+
 def test_what_flask_refuses_on_the_notify_path_is_answered_in_wechat_pay_shape(
         api: Api, order: Any) -> None:
     too_big = api.client.post("/wechat/pay/notify", data=b"x" * (1 << 17),

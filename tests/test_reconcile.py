@@ -8,16 +8,19 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from app.services.deps import Deps, utc_now
 from app.services.donations import OrderRequest, place_order
+from app.services.errors import WeChatUnavailableDomainError
 from app.services.ledger_check import find_drift
+from app.services.payments import refresh_from_wechat
 from app.services.reconcile import reconcile
 from models import Anomaly, Donation
 from models.tables import donations_table
 from tests.helpers import Api, demo_tree
-from wechat.errors import WeChatPayError
+from wechat.errors import WeChatPayError, WeChatUnavailableError
 from wechat.fake import FakePay
 
 
@@ -103,8 +106,6 @@ def test_order_wechat_never_saw_is_closed_after_grace(session: Any, fake_deps: D
 
 
 def test_wechat_down_leaves_orders_pending(session: Any, fake_deps: Deps) -> None:
-    from wechat.errors import WeChatUnavailableError
-
     demo_tree(session)
     otn = _fake_order(session, fake_deps)
     fake_deps.pay.fail_next = WeChatUnavailableError("down")
@@ -125,3 +126,81 @@ def test_close_refused_for_another_reason_is_reported(session: Any, fake_deps: D
     report = reconcile(session, deps)
     assert report.failed == [f"{otn}: SYSTEM_ERROR"]
     assert _status_of(session) == {otn: "pending"}
+
+
+class _PlacedWhileAsked(FakePay):
+    """Reconcile asks about an order WeChat Pay never saw, and before it closes the order the
+    worker's retried tap places it after all."""
+
+    def __init__(self, retry: Any) -> None:
+        super().__init__()
+        self.retry = retry
+
+    def query_order(self, out_trade_no: str) -> Any:
+        try:
+            return super().query_order(out_trade_no)
+        except WeChatPayError:
+            self.retry()
+            raise
+
+
+def test_order_placed_while_reconcile_gives_up_on_it_stays_payable(
+        sessions: Any, session: Any, fake_deps: Deps) -> None:
+    demo_tree(session)
+    request = OrderRequest(openid="o-sam", campaign="one-yuan", unit="DX-XF", quantity=2)
+
+    def retried_tap() -> None:
+        with sessions() as other:
+            place_order(other, deps, request)
+
+    deps = replace(fake_deps, pay=_PlacedWhileAsked(retried_tap))
+    deps.pay.fail_next = WeChatUnavailableError("down")
+    with pytest.raises(WeChatUnavailableDomainError):
+        place_order(session, deps, request)  # left pending, without a prepay_id
+    otn = session.scalar(select(Donation.out_trade_no))
+    session.execute(update(donations_table).values(created_at=utc_now() - timedelta(minutes=9)))
+    session.commit()
+    report = reconcile(session, deps)
+    assert (report.closed, report.still_pending) == (0, 1)
+    session.expire_all()
+    placed = session.scalar(select(Donation))
+    assert (placed.status, placed.prepay_id) == ("pending", f"wxfake{otn}")
+    deps.pay.pay(otn)  # and the worker pays it: the poll records it
+    assert refresh_from_wechat(session, deps, otn) == "recorded"
+    assert _status_of(session) == {otn: "paid"}
+    assert find_drift(session) == []
+
+
+class _ClosedWhilePlacing(FakePay):
+    """Reconcile closes the order (WeChat Pay had never seen it) while the worker's retried tap
+    is placing it: the prepay_id arrives for an order already closed."""
+
+    def __init__(self, close: Any) -> None:
+        super().__init__()
+        self.close = close
+
+    def create_jsapi_order(self, order: Any) -> str:
+        prepay_id = super().create_jsapi_order(order)
+        self.close(order.out_trade_no)
+        return prepay_id
+
+
+def test_order_closed_while_being_placed_is_not_handed_out(
+        sessions: Any, session: Any, fake_deps: Deps) -> None:
+    demo_tree(session)
+
+    def reconcile_closes(out_trade_no: str) -> None:
+        with sessions() as other:
+            other.execute(update(donations_table)
+                          .where(donations_table.c.out_trade_no == out_trade_no)
+                          .values(status="closed", closed_at=utc_now()))
+            other.commit()
+
+    deps = replace(fake_deps, pay=_ClosedWhilePlacing(reconcile_closes))
+    with pytest.raises(WeChatUnavailableDomainError, match="订单已关闭"):
+        place_order(session, deps, OrderRequest(openid="o-sam", campaign="one-yuan",
+                                                unit="DX-XF"))
+    session.expire_all()
+    closed = session.scalar(select(Donation))
+    assert (closed.status, closed.prepay_id) == ("closed", None)
+    assert deps.pay.orders[closed.out_trade_no].trade_state == "CLOSED"  # closed there too

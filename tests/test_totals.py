@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from app.services.campaigns import get_campaign, get_unit
 from app.services.deps import utc_now
-from app.services.ledger_check import find_drift, repair_totals
+from app.services.ledger_check import find_drift, repair_totals, verify_totals
 from app.services.totals import count_paid
 from models import TOTAL_SHARDS, Campaign, Donation, Unit
 from models.database import write_transaction
@@ -71,9 +71,29 @@ def test_drift_is_found_and_repaired(session: Any) -> None:
     session.commit()
     drift = find_drift(session)
     assert [(d.scope, d.stored[0], d.expected[0]) for d in drift] == [("campaign", 107, 100)]
-    assert len(repair_totals(session)) == 1
+    assert len(repair_totals(session).totals) == 1
     assert find_drift(session) == []
     assert get_campaign(session, "one-yuan")["total_fen"] == 100
+
+
+def test_tally_drift_is_found_and_repaired(session: Any) -> None:
+    demo_tree(session)
+    _donate(session, "HC-A1", "o-1", 100)
+    _donate(session, "HC-A1", "o-2", 100)
+    assert not verify_totals(session)
+    session.execute(text("UPDATE donor_tallies SET paid_count = 2 "
+                         "WHERE scope = 'unit' AND openid = 'o-1'"))
+    session.execute(text("DELETE FROM donor_tallies WHERE scope = 'campaign' AND openid = 'o-2'"))
+    session.commit()
+    found = verify_totals(session)
+    assert found.totals == []  # the counts themselves still agree; a later payment would not
+    unit_id = session.scalar(text("SELECT id FROM units WHERE code = 'HC-A1'"))
+    assert [(s, u) for _c, s, u in found.tallies] == [("campaign", 0), ("unit", unit_id)]
+    assert len(repair_totals(session).tallies) == 2
+    assert not verify_totals(session)
+    _donate(session, "HC-A1", "o-2", 200)  # o-2 already gave: the campaign's donors stay 2
+    assert get_campaign(session, "one-yuan")["donor_count"] == 2
+    assert not verify_totals(session)
 
 
 def test_a_total_is_the_sum_of_its_shards(session: Any) -> None:
@@ -88,3 +108,26 @@ def test_a_total_is_the_sum_of_its_shards(session: Any) -> None:
     assert _figures(session, "DX") == (expected, TOTAL_SHARDS + 3, 4)
     assert get_campaign(session, "one-yuan")["donor_count"] == 4
     assert find_drift(session) == []
+
+
+def test_verify_reads_one_snapshot_while_payments_commit(sessions: Any, session: Any) -> None:
+    demo_tree(session)
+    _donate(session, "HC-A1", "o-1", 100)
+    fired: list[bool] = []
+
+    def pay_meanwhile(*args: Any) -> None:
+        # Between reading the totals and reading the ledger, a payment commits.
+        if "FROM totals GROUP BY" in args[2] and not fired:
+            fired.append(True)
+            with sessions() as other:
+                _donate(other, "HC-A1", "o-2", 100)
+
+    engine = session.get_bind()
+    event.listen(engine, "after_cursor_execute", pay_meanwhile)
+    try:
+        found = verify_totals(session)
+    finally:
+        event.remove(engine, "after_cursor_execute", pay_meanwhile)
+    assert fired and not found
+    assert get_campaign(session, "one-yuan")["total_fen"] == 200
+    assert not verify_totals(session)

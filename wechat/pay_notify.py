@@ -101,13 +101,15 @@ def _check_merchant(config: PayConfig, plain: Mapping[str, Any], with_appid: boo
 
 
 def _resource_models(
-    config: PayConfig, original_type: str, plain: Mapping[str, Any]
+    config: PayConfig, event_type: str, original_type: str, plain: Mapping[str, Any]
 ) -> tuple[Transaction | None, Refund | None]:
+    # By the event as well as the resource's type: a payment is never dropped as "ignored"
+    # because WeChat Pay labelled its resource unexpectedly.
     try:
-        if original_type == "transaction":
+        if original_type == "transaction" or event_type.startswith("TRANSACTION."):
             _check_merchant(config, plain, with_appid=True)
             return transaction_from_json(plain), None
-        if original_type == "refund":
+        if original_type == "refund" or event_type.startswith("REFUND."):
             _check_merchant(config, plain, with_appid=False)
             return None, refund_from_json(plain)
     except ValueError as exc:
@@ -134,7 +136,8 @@ def _read_signed_message(config: PayConfig, body: bytes) -> Notification:
         raise NotificationError("malformed", "no resource")
     original_type = str(resource.get("original_type", ""))
     plain = _decrypt(config, resource)
-    transaction, refund = _resource_models(config, original_type, plain)
+    transaction, refund = _resource_models(config, str(envelope.get("event_type", "")),
+                                           original_type, plain)
     try:
         return Notification(
             id=required_str(envelope, "id"),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.services.accounts import USERNAME, Actor, check_new_password, create_account
 from app.services.errors import InvalidRequestError
-from app.services.unit_import import decode_text
+from app.services.unit_import import csv_records
 from models import Account, Role, Unit
 
 MAX_ROWS = 1000
@@ -34,8 +34,7 @@ class NewAccount:
 
 def read_accounts_csv(content: bytes) -> list[NewAccount]:
     """Parses the file (header row optional); raises with every problem and its line."""
-    records = [r for r in csv.reader(io.StringIO(decode_text(content))) if any(c.strip()
-                                                                               for c in r)]
+    records = [r for r in csv_records(content) if any(c.strip() for c in r)]
     if records and records[0] and records[0][0].strip().lower() in ("username", "用户名"):
         records = records[1:]
     if not records:

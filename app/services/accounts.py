@@ -119,31 +119,41 @@ def reset_password(session: Session, actor: Actor, username: str, password: str,
 
 
 def authenticate(session: Session, secret_key: str, username: str, password: str,
-                 now: datetime) -> str:
-    """Check a password (with lockout after repeated failures); returns a signed token."""
+                 now: datetime, remote_addr: str = "") -> str:
+    """Check a password (with lockout after repeated failures); returns a signed token.
+
+    The account's row is locked while it is checked, so that guesses sent at once are counted
+    one after another: the lockout stops the sixth, however many arrive together. Sign-ins,
+    failures and lockouts of existing accounts go into the audit trail.
+    """
     with write_transaction(session):
-        account = session.scalar(select(Account).where(Account.username == username))
+        account = session.scalar(
+            select(Account).where(Account.username == username).with_for_update())
         if account is not None and account.locked_until and account.locked_until > now:
             raise RateLimitedError("登录失败次数过多，请 15 分钟后再试")
         # Unknown and disabled accounts cost a hash check too, so timing reveals no usernames.
         stored = account.password_hash if account is not None else _DUMMY_HASH
         if not check_password(password, stored) or account is None or not account.active:
-            if account is not None:
-                _count_failure(account, now)
-            ok = False
+            action = _count_failure(account, now) if account is not None else None
         else:
             account.failed_logins, account.locked_until = 0, None
-            ok = True
-    if not ok or account is None:
+            action = "account.login"
+        if account is not None and action is not None:
+            who = Actor(account.id, account.username, account.role, account.unit_id, remote_addr)
+            record_action(session, who, action, account.username, {}, now)
+    if action != "account.login" or account is None:
         raise UnauthorizedError("用户名或密码错误")
     return issue_token(secret_key, PURPOSE, {"a": account.id, "g": account.token_generation})
 
 
-def _count_failure(account: Account, now: datetime) -> None:
+def _count_failure(account: Account, now: datetime) -> str:
+    """The failure's audit action: a failed login, or the one that locks the account."""
     account.failed_logins += 1
     if account.failed_logins >= MAX_FAILURES:
         account.locked_until = now + LOCKOUT
         account.failed_logins = 0
+        return "account.locked"
+    return "account.login_failed"
 
 
 def actor_from_token(session: Session, secret_key: str, token: str, max_age: int,
@@ -166,15 +176,25 @@ def logout(session: Session, actor: Actor, now: datetime) -> None:
 
 def change_own_password(session: Session, actor: Actor, old_password: str, new_password: str,
                         now: datetime) -> None:
-    """Self-service change; every earlier token stops working."""
+    """Self-service change; every earlier token stops working. A wrong old password counts
+    as a failed login (a stolen session must not become a way to guess the password)."""
     check_new_password(new_password)
     with write_transaction(session):
-        account = session.get(Account, actor.account_id)
-        if account is None or not check_password(old_password, account.password_hash):
-            raise InvalidRequestError("原密码不正确")
-        account.password_hash = hash_password(new_password)
-        account.token_generation += 1
-        record_action(session, actor, "account.change_password", account.username, {}, now)
+        account = session.get(Account, actor.account_id, with_for_update=True)
+        if account is None:
+            raise UnauthorizedError("登录已失效，请重新登录")
+        if account.locked_until and account.locked_until > now:
+            raise RateLimitedError("失败次数过多，请 15 分钟后再试")
+        changed = check_password(old_password, account.password_hash)
+        if changed:
+            account.password_hash = hash_password(new_password)
+            account.token_generation += 1
+            record_action(session, actor, "account.change_password", account.username, {}, now)
+        else:
+            record_action(session, actor, _count_failure(account, now), account.username,
+                          {"via": "change_password"}, now)
+    if not changed:
+        raise InvalidRequestError("原密码不正确")
 
 
 def enable_account(session: Session, actor: Actor, username: str, now: datetime) -> None:

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
@@ -17,12 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.accounts import Actor
+from app.services.audit import record_action
 from app.services.campaigns import find_campaign
 from app.services.errors import InvalidRequestError
 from app.services.qr_codes import QrTarget, poster_content, unit_link
 from app.services.unit_admin import require_in_scope
 from app.services.units import find_unit, subtree_ids
 from models import Campaign, Unit
+from models.database import write_transaction
 from qr.codes import qr_png, qr_svg
 from qr.posters import PosterContent, poster_pdf
 
@@ -123,14 +126,19 @@ def draw_unit(job: DrawJob) -> list[tuple[str, bytes, int]]:
 
 
 def subtree_bundle(session: Session, actor: Actor, unit_code: str, campaign_code: str,
-                   public_url: str, font: Path | None) -> tuple[str, bytes]:
-    """(file name, ZIP bytes) of one subtree's codes and posters — within the actor's scope.
+                   public_url: str, font: Path | None, now: datetime) -> tuple[str, bytes]:
+    """(file name, ZIP bytes) of one subtree's codes and posters — within the actor's scope,
+    and recorded in the audit trail.
 
     A subtree's bundle is a few MB and built in memory; the whole district's is the CLI's job.
     """
     if not campaign_code:
         raise InvalidRequestError("缺少参数 campaign")
     require_in_scope(session, actor, find_unit(session, unit_code))
+    find_campaign(session, campaign_code)
+    with write_transaction(session):  # first: it ends the read, expiring what that loaded
+        record_action(session, actor, "unit.qr_bundle", unit_code, {"campaign": campaign_code},
+                      now)
     campaign, entries = plan_bundle(session, campaign_code, unit_code)
     out = io.BytesIO()
     write_bundle(out, public_url, campaign, entries, font)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text, update
+from sqlalchemy import CursorResult, select, text, update
 from sqlalchemy.orm import Session
 
 from app.services.campaigns import find_campaign
@@ -130,8 +131,18 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign
         # closes it if WeChat never saw it.
         raise WeChatUnavailableDomainError() from exc
     with write_transaction(session):
-        session.execute(update(Donation).where(Donation.id == donation.id)
-                        .values(prepay_id=prepay_id))
+        result = session.execute(
+            update(Donation).where(Donation.id == donation.id,
+                                   Donation.status == DonationStatus.PENDING.value)
+            .values(prepay_id=prepay_id))
+        stored = cast(CursorResult[Any], result).rowcount
+    if not stored:
+        # Reconcile closed the order meanwhile, as one WeChat Pay had never seen: it must not be
+        # paid now. No payment parameters leave here, and the order at WeChat Pay is closed too
+        # (should that fail, nobody can pay it without the parameters; it expires there).
+        with contextlib.suppress(WeChatError):
+            deps.pay.close_order(donation.out_trade_no)
+        raise WeChatUnavailableDomainError("订单已关闭，请重新下单")
     donation.prepay_id = prepay_id
     return prepay_id
 

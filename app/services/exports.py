@@ -12,6 +12,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.services.accounts import Actor
 from app.services.admin_scope import campaign_codes, unit_directory
+from app.services.audit import record_action
 from app.services.donation_admin import (
     DonationFilter,
     ResolvedFilter,
@@ -27,6 +29,7 @@ from app.services.donation_admin import (
 )
 from app.services.figures import shanghai_text
 from models import Donation
+from models.database import write_transaction
 
 HEADERS = ("订单号", "微信支付单号", "状态", "项目", "单位编码", "单位名称", "份数", "金额(元)",
            "匿名", "留言", "openid", "下单时间", "支付时间")
@@ -43,6 +46,13 @@ def local_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return (moment + _EIGHT_HOURS).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# xlsxwriter's options that keep what people typed as text: by default a cell reading "=..."
+# would become a formula, "http://...", "mailto:..." or "external:..." a live link (a donor's
+# message pointing a clerk's Excel at a file share), and "123" a number.
+XLSX_TEXT_AS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False,
+                     "strings_to_numbers": False}
 
 
 def safe_text(value: str) -> str:
@@ -62,7 +72,8 @@ class _Formatter:
         self.campaigns = campaign_codes(session)
         # Unit names are typed by people too: defused once here, not per row.
         directory = unit_directory(session)
-        self.units = {uid: (u.code, safe_text(u.name)) for uid, u in directory.items()}
+        self.units = {uid: (safe_text(u.code), safe_text(u.name))
+                      for uid, u in directory.items()}
         self.statuses = {k: STATUS_NAMES[k] for k in STATUS_NAMES}
 
     def cells(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -76,11 +87,24 @@ class _Formatter:
                 created or "", paid or "")
 
 
-def csv_chunks(session: Session, actor: Actor, wanted: DonationFilter) -> Iterator[bytes]:
-    """The export as CSV bytes in ~64 KB chunks; the filter is checked before the first one."""
-    rf = resolve_filter(session, actor, wanted)
+def csv_chunks(session: Session, actor: Actor, wanted: DonationFilter,
+               now: datetime) -> Iterator[bytes]:
+    """The export as CSV bytes in ~64 KB chunks; the filter is checked, and the export
+    recorded in the audit trail, before the first one."""
+    rf = _checked_and_recorded(session, actor, wanted, "csv", now)
     formatter = _Formatter(session)
     return _csv_body(session, rf, formatter)
+
+
+def _checked_and_recorded(session: Session, actor: Actor, wanted: DonationFilter, kind: str,
+                          now: datetime) -> ResolvedFilter:
+    """Exports carry openids and messages out of the system: each one is in the audit trail,
+    with its filter, whether or not the download is completed."""
+    rf = resolve_filter(session, actor, wanted)
+    with write_transaction(session):
+        record_action(session, actor, "export.donations", f"donations.{kind}",
+                      {name: value for name, value in asdict(wanted).items() if value}, now)
+    return rf
 
 
 class _Sink(io.BytesIO):
@@ -117,9 +141,10 @@ def _csv_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> It
     text.detach()
 
 
-def xlsx_chunks(session: Session, actor: Actor, wanted: DonationFilter) -> Iterator[bytes]:
+def xlsx_chunks(session: Session, actor: Actor, wanted: DonationFilter,
+                now: datetime) -> Iterator[bytes]:
     """The export as an XLSX workbook, built in a temporary file with constant memory."""
-    rf = resolve_filter(session, actor, wanted)
+    rf = _checked_and_recorded(session, actor, wanted, "xlsx", now)
     formatter = _Formatter(session)
     return _xlsx_body(session, rf, formatter)
 
@@ -130,8 +155,7 @@ def _xlsx_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> I
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="warmfund-export-")
     os.close(handle)
     try:
-        workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers":
-                                              False, "strings_to_formulas": False})
+        workbook = xlsxwriter.Workbook(path, XLSX_TEXT_AS_TEXT | {"constant_memory": True})
         sheet = workbook.add_worksheet("捐款明细")
         money = workbook.add_format({"num_format": "0.00"})
         sheet.set_column(0, 1, 30)

@@ -69,6 +69,47 @@ def find_drift(session: Session) -> list[Drift]:
             if stored.get(k, zero) != expected.get(k, zero)]
 
 
+_STORED_TALLIES = ("SELECT campaign_id, scope, unit_id, openid, paid_count FROM donor_tallies "
+                   "WHERE paid_count <> 0")
+
+# Keys whose donor tallies differ from the ledger's, openid by openid, either way round.
+_TALLY_DRIFT = f"""
+    SELECT DISTINCT campaign_id, scope, unit_id FROM (
+        SELECT * FROM ({_STORED_TALLIES} EXCEPT SELECT * FROM ({_EXPECTED_TALLIES}) AS e) AS x
+        UNION ALL
+        SELECT * FROM (SELECT * FROM ({_EXPECTED_TALLIES}) AS e EXCEPT {_STORED_TALLIES}) AS y
+    ) AS differing ORDER BY campaign_id, scope, unit_id
+"""
+
+
+def find_tally_drift(session: Session) -> list[Key]:
+    """(campaign, scope, unit) of every donor tally that differs from the ledger: the state
+    behind each donor count, which a later payment would build on."""
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in session.execute(text(_TALLY_DRIFT))]
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    totals: list[Drift]
+    tallies: list[Key]
+
+    def __bool__(self) -> bool:
+        return bool(self.totals or self.tallies)
+
+
+def verify_totals(session: Session) -> LedgerCheck:
+    """Totals and tallies against the ledger, all read from one snapshot of the database: read
+    one after another, a payment committed in between would show as drift."""
+    if session.in_transaction():
+        session.rollback()
+    if is_postgres(session):
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    try:
+        return LedgerCheck(find_drift(session), find_tally_drift(session))
+    finally:
+        session.rollback()
+
+
 def lock_totals(session: Session) -> None:
     """On PostgreSQL, keep payments out until the caller's transaction ends. Tables are locked in
     the order the payment path writes them (tallies, then totals), so neither waits on the other
@@ -91,12 +132,12 @@ def rebuild_totals(session: Session) -> None:
         + _EXPECTED_TALLIES))
 
 
-def repair_totals(session: Session) -> list[Drift]:
-    """Rebuild every total from the ledger; returns the drift that was found and repaired."""
+def repair_totals(session: Session) -> LedgerCheck:
+    """Rebuild every total and tally from the ledger; returns the drift found and repaired."""
     with write_transaction(session):
         # No payment may slip between the recount and the swap.
         lock_totals(session)
-        drift = find_drift(session)
-        if drift:
+        found = LedgerCheck(find_drift(session), find_tally_drift(session))
+        if found:
             rebuild_totals(session)
-    return drift
+    return found

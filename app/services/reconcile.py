@@ -69,7 +69,10 @@ def _settle(session: Session, deps: Deps, row: Row[Any], report: ReconcileReport
         tx = deps.pay.query_order(row.out_trade_no)
     except WeChatPayError as exc:
         if exc.code == "ORDER_NOT_EXIST" and now - row.created_at > UNSEEN_GRACE:
-            _close_locally(session, row.out_trade_no, now, report)
+            # Unless, since we asked, a retried tap placed it after all: then it has a prepay_id
+            # and, until it expires, can be paid; a payment must find it pending.
+            if not _close_locally(session, row.out_trade_no, now, report, unless_payable=True):
+                report.still_pending += 1
         else:
             report.still_pending += 1
         return
@@ -115,12 +118,15 @@ def _record_after_close_refused(session: Session, deps: Deps, out_trade_no: str,
 
 
 def _close_locally(session: Session, out_trade_no: str, now: datetime,
-                   report: ReconcileReport) -> None:
+                   report: ReconcileReport, unless_payable: bool = False) -> int:
+    unpaid = [_LEDGER.out_trade_no == out_trade_no,
+              _LEDGER.status == DonationStatus.PENDING.value]
+    if unless_payable:
+        unpaid.append(_LEDGER.prepay_id.is_(None) | (_LEDGER.expires_at <= now))
     with write_transaction(session):
         result = session.execute(
-            update(donations_table)
-            .where(_LEDGER.out_trade_no == out_trade_no,
-                   _LEDGER.status == DonationStatus.PENDING.value)
+            update(donations_table).where(*unpaid)
             .values(status=DonationStatus.CLOSED.value, closed_at=now))
         closed = cast(CursorResult[Any], result).rowcount
     report.closed += closed
+    return closed

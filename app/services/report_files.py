@@ -7,7 +7,7 @@ import io
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
-from app.services.exports import BOM, safe_text
+from app.services.exports import BOM, XLSX_TEXT_AS_TEXT, safe_text
 from app.services.reports import COLUMNS, Report
 from app.services.views import yuan
 
@@ -18,7 +18,7 @@ def report_csv(report: Report) -> bytes:
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([report.title, report.subtitle])
+    writer.writerow([safe_text(report.title), safe_text(report.subtitle)])
     writer.writerow(COLUMNS)
     for row in report.rows:
         code, name, parent, count, donors, fen = row.cells()
@@ -32,7 +32,7 @@ def report_xlsx(report: Report) -> bytes:
     import xlsxwriter
 
     output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(output, {"in_memory": True, "strings_to_formulas": False})
+    workbook = xlsxwriter.Workbook(output, XLSX_TEXT_AS_TEXT | {"in_memory": True})
     sheet = workbook.add_worksheet("单位统计")
     bold = workbook.add_format({"bold": True})
     money = workbook.add_format({"num_format": "0.00"})

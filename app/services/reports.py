@@ -4,15 +4,18 @@ whose units file upward (each parent's children, a 小计 per parent, a 合计 a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.services.accounts import Actor
 from app.services.admin_scope import UnitInfo, resolve_scope, unit_directory
+from app.services.audit import record_action
 from app.services.campaigns import campaign_view, find_campaign
 from app.services.figures import ALL_TIME, Period, UnitFigures, scope_figures, unit_figures
 from app.services.totals import Figures
+from models.database import write_transaction
 
 COLUMNS = ("单位编码", "单位名称", "上级单位", "捐款笔数", "捐款人数", "金额(元)")
 
@@ -82,6 +85,16 @@ def unit_report(session: Session, actor: Actor, campaign_code: str,
     root_id = scope.root.id if scope.root else None
     report.rows.append(ReportRow("total", "", "合计", "",
                                  scope_figures(session, campaign.id, root_id, period)))
+    return report
+
+
+def report_download(session: Session, actor: Actor, campaign_code: str, unit_code: str | None,
+                    period: Period, kind: str, now: datetime) -> Report:
+    """unit_report() for a file to take away, recorded in the audit trail."""
+    report = unit_report(session, actor, campaign_code, unit_code, period)
+    with write_transaction(session):
+        record_action(session, actor, "export.report", f"units-report.{kind}",
+                      {"campaign": campaign_code, "unit": unit_code, **period.as_dates()}, now)
     return report
 
 

@@ -92,7 +92,7 @@ def update_unit_as(session: Session, actor: Actor, code: str, changes: UnitChang
 def _check_changes(unit: Unit, changes: UnitChanges) -> None:
     check_unit_input(UnitInput(
         code=unit.code, name=unit.name if changes.name is None else changes.name, parent=None,
-        kind=changes.kind or unit.kind,
+        kind=unit.kind if changes.kind is None else changes.kind,
         headcount=changes.headcount if changes.headcount is not None else unit.headcount))
 
 

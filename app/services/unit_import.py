@@ -16,6 +16,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.services.accounts import SYSTEM
+from app.services.audit import record_action
 from app.services.errors import InvalidRequestError
 from app.services.numbers import whole_number
 from app.services.unit_admin import rebuild_tree_and_totals
@@ -49,7 +51,7 @@ class ImportFileError(InvalidRequestError):
     """The file cannot be imported; `problems` lists each one with its row number."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("单位文件有误，未导入任何内容：\n" + "\n".join(problems[:50]))
+        super().__init__("文件有误，未导入任何内容：\n" + "\n".join(problems[:50]))
         self.problems = problems
 
 
@@ -57,8 +59,17 @@ def read_rows(filename: str, content: bytes) -> list[ImportRow]:
     if filename.lower().endswith((".xlsx", ".xlsm")):
         records = _xlsx_records(content)
     else:
-        records = list(csv.reader(io.StringIO(decode_text(content))))
+        records = csv_records(content)
     return _rows_from_records(records)
+
+
+def csv_records(content: bytes) -> list[list[str]]:
+    """The rows of an uploaded CSV file, whatever its encoding and line endings (Excel for Mac
+    ends lines with a bare CR); ImportFileError when it is not CSV."""
+    try:
+        return list(csv.reader(io.StringIO(decode_text(content), newline="")))
+    except csv.Error as exc:
+        raise ImportFileError([f"无法按 CSV 读取：{exc}"]) from exc
 
 
 def decode_text(content: bytes) -> str:
@@ -192,6 +203,9 @@ def import_units(session: Session, rows: list[ImportRow], now: datetime,
             rebuild_tree_and_totals(session)
         else:
             rebuild_closure(session)
+        record_action(session, SYSTEM, "unit.import", f"{len(rows)} rows",
+                      {"created": len(report.created), "updated": len(report.updated),
+                       "moved": moved}, now)
     listed = {r.code for r in rows}
     report.missing = sorted(code for code in units if code not in listed)
     return report

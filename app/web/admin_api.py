@@ -35,7 +35,8 @@ def login(username: str, password: str) -> str:
     """Rate-limited password check shared by the API and the console's login form."""
     limiter().hit("admin-login", client_ip(), limit=20)
     d = deps()
-    return accounts.authenticate(get_session(), d.secret_key, username, password, d.clock())
+    return accounts.authenticate(get_session(), d.secret_key, username, password, d.clock(),
+                                 client_ip())
 
 
 @bp.post("/token")

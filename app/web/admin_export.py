@@ -13,7 +13,7 @@ from app.services import exports, reports
 from app.services.report_files import report_csv, report_pdf, report_xlsx
 from app.web.admin_api import current_actor
 from app.web.admin_args import donation_filter, period
-from app.web.context import get_session, runtime
+from app.web.context import deps, get_session, runtime
 from app.web.parsing import query_arg
 
 bp = Blueprint("export", __name__, url_prefix="/export")
@@ -48,24 +48,25 @@ def _streamed(make: Callable[[Session], Iterator[bytes]]) -> Iterator[bytes]:
 
 @bp.get("/donations.csv")
 def donations_csv() -> Response:
-    actor, wanted = current_actor(), donation_filter()
-    body = _streamed(lambda s: exports.csv_chunks(s, actor, wanted))
+    actor, wanted, now = current_actor(), donation_filter(), deps().clock()
+    body = _streamed(lambda s: exports.csv_chunks(s, actor, wanted, now))
     return Response(body, mimetype=CSV_TYPE,
                     headers=attachment(exports.export_filename(wanted, "csv")))
 
 
 @bp.get("/donations.xlsx")
 def donations_xlsx() -> Response:
-    actor, wanted = current_actor(), donation_filter()
-    body = _streamed(lambda s: exports.xlsx_chunks(s, actor, wanted))
+    actor, wanted, now = current_actor(), donation_filter(), deps().clock()
+    body = _streamed(lambda s: exports.xlsx_chunks(s, actor, wanted, now))
     return Response(body, mimetype=XLSX_TYPE,
                     headers=attachment(exports.export_filename(wanted, "xlsx")))
 
 
-def _report() -> reports.Report:
+def _report(kind: str) -> reports.Report:
     campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
-    return reports.unit_report(get_session(), current_actor(), campaign,
-                               query_arg("unit", max_length=16) or None, period())
+    return reports.report_download(get_session(), current_actor(), campaign,
+                                   query_arg("unit", max_length=16) or None, period(), kind,
+                                   deps().clock())
 
 
 def _report_name(suffix: str) -> str:
@@ -75,17 +76,17 @@ def _report_name(suffix: str) -> str:
 
 @bp.get("/units-report.csv")
 def report_as_csv() -> Response:
-    return Response(report_csv(_report()), mimetype=CSV_TYPE,
+    return Response(report_csv(_report("csv")), mimetype=CSV_TYPE,
                     headers=attachment(_report_name("csv")))
 
 
 @bp.get("/units-report.xlsx")
 def report_as_xlsx() -> Response:
-    return Response(report_xlsx(_report()), mimetype=XLSX_TYPE,
+    return Response(report_xlsx(_report("xlsx")), mimetype=XLSX_TYPE,
                     headers=attachment(_report_name("xlsx")))
 
 
 @bp.get("/units-report.pdf")
 def report_as_pdf() -> Response:
-    return Response(report_pdf(_report()), mimetype="application/pdf",
+    return Response(report_pdf(_report("pdf")), mimetype="application/pdf",
                     headers=attachment(_report_name("pdf")))

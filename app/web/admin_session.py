@@ -60,5 +60,6 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     sent = request.headers.get(CSRF_HEADER) or request.form.get("csrf_token") or ""
     expected = session.get(CSRF_KEY)
-    if not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+    # As bytes: compare_digest() refuses str with characters beyond ASCII.
+    if not isinstance(expected, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise ForbiddenError("页面已过期，请刷新后重试")

@@ -59,7 +59,7 @@ def update_unit(code: str) -> Response:
 def qr_bundle(code: str) -> Response:
     name, content = bundles.subtree_bundle(get_session(), current_actor(), code,
                                            query_arg("campaign") or "", deps().public_url,
-                                           poster_font())
+                                           poster_font(), deps().clock())
     reply = Response(content, mimetype="application/zip")
     filename = quote(name)
     reply.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -62,6 +63,14 @@ def _refuse_nul_in_forms() -> None:
         raise InvalidRequestError("表单含有无效的字符")
 
 
+@bp.after_request
+def _not_in_frames(reply: BaseResponse) -> BaseResponse:
+    """No page of the console may be framed by another (clickjacking its buttons)."""
+    reply.headers.setdefault("X-Frame-Options", "DENY")
+    reply.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    return reply
+
+
 @bp.app_context_processor
 def _console_context() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "actor": g.get("actor")}
@@ -96,11 +105,16 @@ def login_submit() -> BaseResponse | tuple[str, int]:
         flash(exc.message, "error")
         return render_template("admin/login.html", next=request.form.get("next", "")), 401
     sign_in(token)
-    target = request.form.get("next", "")
-    # Only our own paths: never an open redirect to another site.
-    if not target.startswith("/admin/") or target.startswith("//"):
-        target = url_for("console.pages.dashboard_page")
-    return redirect(target)
+    return redirect(_own_page(request.form.get("next", "")))
+
+
+def _own_page(target: str) -> str:
+    """`target` when it is a page of the console, else the dashboard: never an open redirect
+    to another site, nor a header broken by control characters."""
+    if (target.startswith("/admin/") and target.isprintable() and "\\" not in target
+            and not urlsplit(target).netloc):
+        return target
+    return url_for("console.pages.dashboard_page")
 
 
 @bp.post("/logout")

@@ -28,6 +28,13 @@ def _percent(ratio: float | None) -> str:
     return "—" if ratio is None else f"{ratio * 100:.1f}%"
 
 
+def _link_args(*dropped: str) -> dict[str, str]:
+    """The page's query, to carry into its links: without empty values, `dropped`, and names
+    url_for() keeps for itself (`endpoint`, `_external`, ...), which would break the link."""
+    return {name: value for name, value in request.args.items()
+            if value and name != "endpoint" and not name.startswith("_") and name not in dropped}
+
+
 def _dashboard_data() -> dict[str, Any]:
     campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
     data = dashboard.dashboard(get_session(), actor(), campaign,
@@ -43,15 +50,14 @@ def _dashboard_data() -> dict[str, Any]:
 def dashboard_page() -> str:
     return render_template("admin/dashboard.html", d=_dashboard_data(),
                            campaigns=campaign_admin.list_campaigns_admin(get_session()),
-                           query=request.args.to_dict())
+                           query=_link_args())
 
 
 @bp.get("/live")
 @signed_in
 def dashboard_live() -> str:
     """The live part of the dashboard, re-fetched every few seconds by console.js."""
-    return render_template("admin/_live.html", d=_dashboard_data(),
-                           query=request.args.to_dict())
+    return render_template("admin/_live.html", d=_dashboard_data(), query=_link_args())
 
 
 @bp.get("/donations")
@@ -61,7 +67,7 @@ def donations_page() -> str:
     page = donation_admin.list_donations(
         get_session(), actor(), wanted, query_arg("cursor", max_length=20),
         donation_admin.parse_limit(query_arg("limit", max_length=5)))
-    args = {k: v for k, v in request.args.items() if k not in ("cursor",) and v}
+    args = _link_args("cursor")
     return render_template("admin/donations.html", page=page, f=wanted, args=args,
                            statuses=STATUS_NAMES,
                            campaigns=campaign_admin.list_campaigns_admin(get_session()))
@@ -73,7 +79,7 @@ def reports_page() -> str:
     campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
     report = reports.unit_report(get_session(), actor(), campaign,
                                  query_arg("unit", max_length=16) or None, period())
-    args = {k: v for k, v in request.args.items() if v}
+    args = _link_args()
     return render_template("admin/reports.html", report=report, args=args,
                            campaign=campaign,
                            campaigns=campaign_admin.list_campaigns_admin(get_session()))
