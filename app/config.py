@@ -59,6 +59,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "merchant_serial_no": "",
         "wechatpay_public_key": "",
         "wechatpay_public_key_id": "",
+        "wechatpay_platform_certificates": "",
         "order_expire_minutes": 30,
         "api_key": "",
     },

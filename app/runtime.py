@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,7 +18,12 @@ from app.services.deps import Deps, utc_now
 from app.services.shared_token import DatabaseTokenStore, RedisTokenStore
 from models.database import make_engine, make_session_factory
 from wechat import MiniProgramClient, PayConfig, PayV3Client
-from wechat.keys import generate_dev_credentials, load_private_key, load_public_key
+from wechat.keys import (
+    generate_dev_credentials,
+    load_platform_certificate,
+    load_private_key,
+    load_public_key,
+)
 from wechat.simulator import SimulatorServer, simulator_config_from_dev_credentials
 
 
@@ -125,10 +131,26 @@ def _pay_config(settings: Settings) -> PayConfig:
         apiv3_key=apiv3_key,
         merchant_private_key=_load(load_private_key, settings, section, "merchant_private_key"),
         merchant_serial_no=_required(settings, section, "merchant_serial_no"),
-        wechatpay_public_keys={key_id: _load(load_public_key, settings, section,
+        wechatpay_public_keys={**_platform_certificates(settings, section),
+                               key_id: _load(load_public_key, settings, section,
                                              "wechatpay_public_key")},
         timeout_seconds=float(settings.get("wechat", "timeout_seconds")),
     )
+
+
+def _platform_certificates(settings: Settings, section: str) -> dict[str, RSAPublicKey]:
+    """Platform certificates by serial, for merchants moving from certificates to the public
+    key: while they move, WeChat Pay signs with either, and Wechatpay-Serial says which."""
+    key = "wechatpay_platform_certificates"
+    found: dict[str, RSAPublicKey] = {}
+    for path in filter(None, (p.strip() for p in str(settings.get(section, key)).split(","))):
+        try:
+            serial, public_key = load_platform_certificate(path)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"[{section}].{key}: cannot load a certificate from {path}: {exc}") from exc
+        found[serial] = public_key
+    return found
 
 
 def _load(loader: Any, settings: Settings, section: str, key: str) -> Any:

@@ -63,3 +63,22 @@ def signtest(creds: DevCredentials, plain: dict[str, Any]) -> tuple[dict[str, st
 
 def unknown_serial(creds: DevCredentials, plain: dict[str, Any]) -> tuple[dict[str, str], bytes]:
     return signed(creds, plain, serial="PUB_KEY_ID_0000000000000000000000000000099")
+
+
+def platform_certificate(folder: Any) -> tuple[Any, str, Any]:
+    """A self-signed stand-in for a WeChat Pay platform certificate, made at run time: its file,
+    its serial as Wechatpay-Serial names it, and its private key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com Root CA")])
+    now = utc_now()
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=1))
+                   .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
+    path = folder / "platform-cert.pem"
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return path, f"{certificate.serial_number:X}", key

@@ -90,6 +90,8 @@ def test_production_config_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     ({"apiv3_key": "k" * 31}, r"\[wechat\.pay\]\.apiv3_key must be exactly 32 bytes \(got 31\)"),
     ({"merchant_private_key": "/nonexistent/key.pem"}, r"\[wechat\.pay\]\.merchant_private_key"),
     ({"wechatpay_public_key": "README.md"}, r"\[wechat\.pay\]\.wechatpay_public_key"),
+    ({"wechatpay_platform_certificates": "README.md"},
+     r"\[wechat\.pay\]\.wechatpay_platform_certificates: cannot load a certificate from README"),
     ({"mchid": ""}, r"\[wechat\.pay\]\.mchid is required"),
     ({"version": "v2"}, r"v2"),
 ])

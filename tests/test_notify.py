@@ -282,3 +282,27 @@ def test_a_failed_statement_leaves_the_pool_as_it_was(api: Api, session: Any,
         for connection in pooled:
             connection.close()
         assert modes == [False, False, False]
+
+
+def test_a_platform_certificate_still_verifies_during_the_move_to_the_public_key(
+        api: Api, session: Any, order: Any, database_url: str, instance_dir: Any,
+        tmp_path: Any) -> None:
+    from app import create_app
+    from tests.conftest import app_config
+
+    path, serial, key = notices.platform_certificate(tmp_path)
+    moving = create_app(app_config(database_url, "http://127.0.0.1:9", instance_dir, **{
+        "wechat.pay": {"wechatpay_platform_certificates": f" {path} ,"}}))
+    creds = notices.credentials(api.app)
+    plain = notices.transaction(creds, order["out_trade_no"], 200, openid="o-a")
+    by_certificate = notices.signed(creds, plain, key=key, serial=serial)
+    wrong_key = notices.signed(creds, plain, serial=serial)  # the public key's signer
+    client = moving.test_client()
+    assert client.post("/wechat/pay/notify", data=wrong_key[1],
+                       headers=wrong_key[0]).status_code == 401
+    assert client.post("/wechat/pay/notify", data=by_certificate[1],
+                       headers=by_certificate[0]).status_code == 204
+    assert _post(api, by_certificate).status_code == 401  # a server without it: unknown serial
+    assert _totals(api) == (200, 1, 1)
+    assert _verdicts(session) == ["bad_signature", "recorded", "unknown_serial"]
+    moving.extensions["warmfund"].engine.dispose()

@@ -70,6 +70,16 @@ def load_public_key(path_or_pem: str | bytes) -> RSAPublicKey:
     return key
 
 
+def load_platform_certificate(path_or_pem: str | bytes) -> tuple[str, RSAPublicKey]:
+    """(serial, public key) of a WeChat Pay platform certificate. The serial, in upper-case
+    hex, is what WeChat Pay names the certificate by in `Wechatpay-Serial`."""
+    certificate = x509.load_pem_x509_certificate(_pem_bytes(path_or_pem))
+    key = certificate.public_key()
+    if not isinstance(key, RSAPublicKey):
+        raise ValueError("not an RSA public key")
+    return f"{certificate.serial_number:X}", key
+
+
 def generate_private_key() -> RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
