@@ -15,10 +15,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.services.accounts import USERNAME, Actor, check_new_password, create_account
+from app.services.accounts import (
+    Actor,
+    add_account,
+    check_account_fields,
+)
 from app.services.errors import InvalidRequestError
+from app.services.passwords import hash_password
 from app.services.unit_import import csv_records
 from models import Account, Role, Unit
+from models.database import write_transaction
 
 MAX_ROWS = 1000
 
@@ -48,20 +54,13 @@ def _row(line: int, cells: list[str]) -> NewAccount:
     cells = [c.strip() for c in cells] + ["", "", "", ""]
     username, unit, role, password = cells[:4]
     role = role or Role.ORGANIZER.value
-    if not USERNAME.fullmatch(username):
-        raise InvalidRequestError(f"第 {line} 行：用户名无效（字母、数字和 _.@-，2–64 位）")
-    if role not in (Role.ADMIN.value, Role.ORGANIZER.value):
-        raise InvalidRequestError(f"第 {line} 行：角色只能是 admin 或 organizer")
-    if role == Role.ORGANIZER.value and not unit:
-        raise InvalidRequestError(f"第 {line} 行：单位管理员必须填写单位编码")
-    if password:
-        # Every rule create_account applies, checked before the first account is made.
-        try:
-            check_new_password(password)
-        except InvalidRequestError as exc:
-            raise InvalidRequestError(f"第 {line} 行：{exc.message}") from exc
     generated = not password
-    return NewAccount(username, role, unit or None, password or _new_password(), generated)
+    password = password or _new_password()
+    try:  # every rule create_account applies, checked before the first account is made
+        check_account_fields(username, password, role, unit or None)
+    except InvalidRequestError as exc:
+        raise InvalidRequestError(f"第 {line} 行：{exc.message}") from exc
+    return NewAccount(username, role, unit or None, password, generated)
 
 
 def _new_password() -> str:
@@ -70,21 +69,25 @@ def _new_password() -> str:
 
 def import_accounts(session: Session, actor: Actor, rows: list[NewAccount],
                     now: datetime) -> list[NewAccount]:
-    """Creates every account after checking names and units against the database."""
+    """Creates every account, or none: names and units are checked against the database in the
+    same transaction that adds them."""
     actor.require_admin()
     names = [r.username for r in rows]
     if len(set(names)) != len(names):
         raise InvalidRequestError("文件中有重复的用户名")
-    taken = set(session.scalars(select(Account.username).where(Account.username.in_(names))))
-    if taken:
-        raise InvalidRequestError("用户名已存在：" + "、".join(sorted(taken)))
-    wanted_units = {r.unit for r in rows if r.unit}
-    known = set(session.scalars(select(Unit.code).where(Unit.code.in_(wanted_units))))
-    if wanted_units - known:
-        raise InvalidRequestError("找不到单位：" + "、".join(sorted(wanted_units - known)))
-    for row in rows:
-        create_account(session, actor, username=row.username, password=row.password,
-                       role=row.role, unit_code=row.unit, now=now)
+    # Hashing is slow on purpose: done before the write transaction, which stays short.
+    hashes = [hash_password(row.password) for row in rows]
+    with write_transaction(session):
+        taken = set(session.scalars(select(Account.username)
+                                    .where(Account.username.in_(names))))
+        if taken:
+            raise InvalidRequestError("用户名已存在：" + "、".join(sorted(taken)))
+        wanted_units = {r.unit for r in rows if r.unit}
+        known = set(session.scalars(select(Unit.code).where(Unit.code.in_(wanted_units))))
+        if wanted_units - known:
+            raise InvalidRequestError("找不到单位：" + "、".join(sorted(wanted_units - known)))
+        for row, password_hash in zip(rows, hashes, strict=True):
+            add_account(session, actor, row.username, password_hash, row.role, row.unit, now)
     return rows
 
 

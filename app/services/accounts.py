@@ -62,6 +62,13 @@ def check_new_password(password: str) -> None:
 def create_account(session: Session, actor: Actor, *, username: str, password: str, role: str,
                    unit_code: str | None, now: datetime) -> Account:
     actor.require_admin()
+    check_account_fields(username, password, role, unit_code)
+    password_hash = hash_password(password)  # slow on purpose: before the write lock, not in it
+    with write_transaction(session):
+        return add_account(session, actor, username, password_hash, role, unit_code, now)
+
+
+def check_account_fields(username: str, password: str, role: str, unit_code: str | None) -> None:
     if not USERNAME.fullmatch(username):
         raise InvalidRequestError("用户名只能包含字母、数字和 _.@-，2–64 位")
     if role not in (Role.ADMIN.value, Role.ORGANIZER.value):
@@ -69,15 +76,19 @@ def create_account(session: Session, actor: Actor, *, username: str, password: s
     if role == Role.ORGANIZER.value and not unit_code:
         raise InvalidRequestError("单位管理员必须指定所属单位")
     check_new_password(password)
-    with write_transaction(session):
-        if session.scalar(select(Account.id).where(Account.username == username)):
-            raise InvalidRequestError(f"用户名 {username} 已存在")
-        unit_id = find_unit(session, unit_code).id if unit_code else None
-        account = Account(username=username, password_hash=hash_password(password), role=role,
-                          unit_id=unit_id, active=True, created_at=now)
-        session.add(account)
-        record_action(session, actor, "account.create", username, {"role": role,
-                      "unit": unit_code}, now)
+
+
+def add_account(session: Session, actor: Actor, username: str, password_hash: str, role: str,
+                unit_code: str | None, now: datetime) -> Account:
+    """Adds a checked account, and its audit entry, to the caller's write transaction."""
+    if session.scalar(select(Account.id).where(Account.username == username)):
+        raise InvalidRequestError(f"用户名 {username} 已存在")
+    unit_id = find_unit(session, unit_code).id if unit_code else None
+    account = Account(username=username, password_hash=password_hash, role=role,
+                      unit_id=unit_id, active=True, created_at=now)
+    session.add(account)
+    record_action(session, actor, "account.create", username, {"role": role,
+                  "unit": unit_code}, now)
     return account
 
 
