@@ -131,9 +131,9 @@ def _pay_config(settings: Settings) -> PayConfig:
         apiv3_key=apiv3_key,
         merchant_private_key=_load(load_private_key, settings, section, "merchant_private_key"),
         merchant_serial_no=_required(settings, section, "merchant_serial_no"),
-        wechatpay_public_keys={**_platform_certificates(settings, section),
-                               key_id: _load(load_public_key, settings, section,
-                                             "wechatpay_public_key")},
+        wechatpay_public_keys={key_id: _load(load_public_key, settings, section,
+                                             "wechatpay_public_key"),
+                               **_platform_certificates(settings, section)},
         timeout_seconds=float(settings.get("wechat", "timeout_seconds")),
     )
 

@@ -10,4 +10,6 @@ from typing import Any
 
 
 def post_worker_init(worker: Any) -> None:
-    Path(os.environ["BENCH_READY_DIR"], str(worker.pid)).touch()
+    folder = Path(os.environ["BENCH_READY_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)  # gone once all were ready; a restart comes late
+    (folder / str(worker.pid)).touch()

@@ -302,7 +302,9 @@ def test_a_platform_certificate_still_verifies_during_the_move_to_the_public_key
                        headers=wrong_key[0]).status_code == 401
     assert client.post("/wechat/pay/notify", data=by_certificate[1],
                        headers=by_certificate[0]).status_code == 204
+    padded = notices.signed(creds, plain, key=key, serial="00" + serial.lower())  # as some write it
+    assert client.post("/wechat/pay/notify", data=padded[1], headers=padded[0]).status_code == 204
     assert _post(api, by_certificate).status_code == 401  # a server without it: unknown serial
     assert _totals(api) == (200, 1, 1)
-    assert _verdicts(session) == ["bad_signature", "recorded", "unknown_serial"]
+    assert _verdicts(session) == ["bad_signature", "recorded", "duplicate", "unknown_serial"]
     moving.extensions["warmfund"].engine.dispose()

@@ -171,17 +171,17 @@ def test_order_placed_while_reconcile_gives_up_on_it_stays_payable(
     assert find_drift(session) == []
 
 
-class _ClosedWhilePlacing(FakePay):
-    """Reconcile closes the order (WeChat Pay had never seen it) while the worker's retried tap
-    is placing it: the prepay_id arrives for an order already closed."""
+class _WhilePlacing(FakePay):
+    """Something happens to the order while WeChat Pay is creating it (reconcile closes it, a
+    double tap's other half pays it): the prepay_id arrives for an order no longer pending."""
 
-    def __init__(self, close: Any) -> None:
+    def __init__(self, meanwhile: Any) -> None:
         super().__init__()
-        self.close = close
+        self.meanwhile = meanwhile
 
     def create_jsapi_order(self, order: Any) -> str:
         prepay_id = super().create_jsapi_order(order)
-        self.close(order.out_trade_no)
+        self.meanwhile(order.out_trade_no)
         return prepay_id
 
 
@@ -196,7 +196,7 @@ def test_order_closed_while_being_placed_is_not_handed_out(
                           .values(status="closed", closed_at=utc_now()))
             other.commit()
 
-    deps = replace(fake_deps, pay=_ClosedWhilePlacing(reconcile_closes))
+    deps = replace(fake_deps, pay=_WhilePlacing(reconcile_closes))
     with pytest.raises(WeChatUnavailableDomainError, match="订单已关闭"):
         place_order(session, deps, OrderRequest(openid="o-sam", campaign="one-yuan",
                                                 unit="DX-XF"))
@@ -204,3 +204,22 @@ def test_order_closed_while_being_placed_is_not_handed_out(
     closed = session.scalar(select(Donation))
     assert (closed.status, closed.prepay_id) == ("closed", None)
     assert deps.pay.orders[closed.out_trade_no].trade_state == "CLOSED"  # closed there too
+
+
+def test_double_tap_whose_other_half_paid_meanwhile_gets_its_parameters(
+        sessions: Any, session: Any, fake_deps: Deps) -> None:
+    demo_tree(session)
+
+    def first_tap_paid(out_trade_no: str) -> None:
+        with sessions() as other:
+            other.execute(update(donations_table)
+                          .where(donations_table.c.out_trade_no == out_trade_no)
+                          .values(status="paid", prepay_id=f"wxfake{out_trade_no}"))
+            other.commit()
+
+    deps = replace(fake_deps, pay=_WhilePlacing(first_tap_paid))
+    placed = place_order(session, deps, OrderRequest(openid="o-sam", campaign="one-yuan",
+                                                     unit="DX-XF"))
+    otn = placed.donation["out_trade_no"]
+    assert placed.payment["package"] == f"prepay_id=wxfake{otn}"  # WeChat Pay refuses a 2nd pay
+    assert deps.pay.orders[otn].trade_state == "NOTPAY"  # and nothing closed it there

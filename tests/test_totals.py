@@ -111,6 +111,8 @@ def test_a_total_is_the_sum_of_its_shards(session: Any) -> None:
 
 
 def test_verify_reads_one_snapshot_while_payments_commit(sessions: Any, session: Any) -> None:
+    # SQLite reads one snapshot per transaction anyway; PostgreSQL's default (READ COMMITTED)
+    # takes one per statement, which is what REPEATABLE READ is there for.
     demo_tree(session)
     _donate(session, "HC-A1", "o-1", 100)
     fired: list[bool] = []

@@ -60,11 +60,12 @@ def load_private_key(path_or_pem: str | bytes) -> RSAPrivateKey:
 def load_public_key(path_or_pem: str | bytes) -> RSAPublicKey:
     """Load an RSA public key from a PUBLIC KEY or CERTIFICATE PEM (text or file path)."""
     pem = _pem_bytes(path_or_pem)
-    key: object = (
-        x509.load_pem_x509_certificate(pem).public_key()
-        if b"CERTIFICATE" in pem
-        else serialization.load_pem_public_key(pem)
-    )
+    if b"CERTIFICATE" in pem:
+        return _rsa_public(x509.load_pem_x509_certificate(pem).public_key())
+    return _rsa_public(serialization.load_pem_public_key(pem))
+
+
+def _rsa_public(key: object) -> RSAPublicKey:
     if not isinstance(key, RSAPublicKey):
         raise ValueError("not an RSA public key")
     return key
@@ -74,10 +75,14 @@ def load_platform_certificate(path_or_pem: str | bytes) -> tuple[str, RSAPublicK
     """(serial, public key) of a WeChat Pay platform certificate. The serial, in upper-case
     hex, is what WeChat Pay names the certificate by in `Wechatpay-Serial`."""
     certificate = x509.load_pem_x509_certificate(_pem_bytes(path_or_pem))
-    key = certificate.public_key()
-    if not isinstance(key, RSAPublicKey):
-        raise ValueError("not an RSA public key")
-    return f"{certificate.serial_number:X}", key
+    return certificate_serial(certificate.serial_number), _rsa_public(certificate.public_key())
+
+
+def certificate_serial(serial: int | str) -> str:
+    """A certificate serial as WeChat Pay's headers name it: upper-case hex, written without
+    the leading zeros that some tools keep (ValueError if it is not hex)."""
+    number = serial if isinstance(serial, int) else int(serial, 16)
+    return f"{number:X}"
 
 
 def generate_private_key() -> RSAPrivateKey:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from wechat.errors import DecryptError, NotificationError
+from wechat.keys import certificate_serial
 from wechat.pay_crypto import (
     AUTH_SCHEME,
     SIGNTEST_PREFIX,
@@ -55,7 +57,7 @@ def check_signed_message(
     lowered = _lower_headers(headers)
     if any(not lowered.get(name) for name in (*_SIGNED_HEADERS, "wechatpay-serial")):
         raise NotificationError("bad_signature", "missing Wechatpay-* header")
-    public_key = public_keys.get(lowered["wechatpay-serial"])
+    public_key = _key_named(public_keys, lowered["wechatpay-serial"])
     if public_key is None:
         raise NotificationError("unknown_serial", lowered["wechatpay-serial"])
     signature = lowered["wechatpay-signature"]
@@ -68,6 +70,16 @@ def check_signed_message(
         raise NotificationError("stale", f"timestamp {timestamp}")
     if not verify_signature(public_key, timestamp, lowered["wechatpay-nonce"], body, signature):
         raise NotificationError("bad_signature")
+
+
+def _key_named(public_keys: Mapping[str, RSAPublicKey], serial: str) -> RSAPublicKey | None:
+    """The key `Wechatpay-Serial` names: the public key by its id, a platform certificate by
+    its serial, however its case and leading zeros are written."""
+    found = public_keys.get(serial)
+    if found is None and serial.isascii() and serial.isalnum() and len(serial) <= 64:
+        with suppress(ValueError):
+            found = public_keys.get(certificate_serial(serial))
+    return found
 
 
 def _load_json_object(raw: bytes) -> dict[str, Any]:

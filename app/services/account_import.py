@@ -75,20 +75,25 @@ def import_accounts(session: Session, actor: Actor, rows: list[NewAccount],
     names = [r.username for r in rows]
     if len(set(names)) != len(names):
         raise InvalidRequestError("文件中有重复的用户名")
+    _check_against_database(session, rows)  # first, so that a bad file is refused at once
     # Hashing is slow on purpose: done before the write transaction, which stays short.
     hashes = [hash_password(row.password) for row in rows]
     with write_transaction(session):
-        taken = set(session.scalars(select(Account.username)
-                                    .where(Account.username.in_(names))))
-        if taken:
-            raise InvalidRequestError("用户名已存在：" + "、".join(sorted(taken)))
-        wanted_units = {r.unit for r in rows if r.unit}
-        known = set(session.scalars(select(Unit.code).where(Unit.code.in_(wanted_units))))
-        if wanted_units - known:
-            raise InvalidRequestError("找不到单位：" + "、".join(sorted(wanted_units - known)))
+        _check_against_database(session, rows)  # again: someone may have been quicker
         for row, password_hash in zip(rows, hashes, strict=True):
             add_account(session, actor, row.username, password_hash, row.role, row.unit, now)
     return rows
+
+
+def _check_against_database(session: Session, rows: list[NewAccount]) -> None:
+    names = [r.username for r in rows]
+    taken = set(session.scalars(select(Account.username).where(Account.username.in_(names))))
+    if taken:
+        raise InvalidRequestError("用户名已存在：" + "、".join(sorted(taken)))
+    wanted_units = {r.unit for r in rows if r.unit}
+    known = set(session.scalars(select(Unit.code).where(Unit.code.in_(wanted_units))))
+    if wanted_units - known:
+        raise InvalidRequestError("找不到单位：" + "、".join(sorted(wanted_units - known)))
 
 
 def credentials_csv(rows: list[NewAccount]) -> str:

@@ -29,6 +29,7 @@ USERNAME = re.compile(r"[A-Za-z0-9_.@-]{2,64}")
 MIN_PASSWORD = 8
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+LOCKED_OUT = "密码错误次数过多，请 15 分钟后再试"
 _DUMMY_HASH = hash_password("no account has this password")
 
 
@@ -141,7 +142,7 @@ def authenticate(session: Session, secret_key: str, username: str, password: str
         account = session.scalar(
             select(Account).where(Account.username == username).with_for_update())
         if account is not None and account.locked_until and account.locked_until > now:
-            raise RateLimitedError("登录失败次数过多，请 15 分钟后再试")
+            raise RateLimitedError(LOCKED_OUT)
         # Unknown and disabled accounts cost a hash check too, so timing reveals no usernames.
         stored = account.password_hash if account is not None else _DUMMY_HASH
         if not check_password(password, stored) or account is None or not account.active:
@@ -190,16 +191,18 @@ def change_own_password(session: Session, actor: Actor, old_password: str, new_p
     """Self-service change; every earlier token stops working. A wrong old password counts
     as a failed login (a stolen session must not become a way to guess the password)."""
     check_new_password(new_password)
+    new_hash = hash_password(new_password)  # before the write lock, not in it
     with write_transaction(session):
         account = session.get(Account, actor.account_id, with_for_update=True)
         if account is None:
             raise UnauthorizedError("登录已失效，请重新登录")
         if account.locked_until and account.locked_until > now:
-            raise RateLimitedError("失败次数过多，请 15 分钟后再试")
+            raise RateLimitedError(LOCKED_OUT)
         changed = check_password(old_password, account.password_hash)
         if changed:
-            account.password_hash = hash_password(new_password)
+            account.password_hash = new_hash
             account.token_generation += 1
+            account.failed_logins = 0
             record_action(session, actor, "account.change_password", account.username, {}, now)
         else:
             record_action(session, actor, _count_failure(account, now), account.username,

@@ -136,13 +136,16 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign
                                    Donation.status == DonationStatus.PENDING.value)
             .values(prepay_id=prepay_id))
         stored = cast(CursorResult[Any], result).rowcount
-    if not stored:
+    if not stored and session.scalar(select(Donation.status).where(
+            Donation.id == donation.id)) == DonationStatus.CLOSED.value:
         # Reconcile closed the order meanwhile, as one WeChat Pay had never seen: it must not be
         # paid now. No payment parameters leave here, and the order at WeChat Pay is closed too
         # (should that fail, nobody can pay it without the parameters; it expires there).
         with contextlib.suppress(WeChatError):
             deps.pay.close_order(donation.out_trade_no)
         raise WeChatUnavailableDomainError("订单已关闭，请重新下单")
+    # Not stored but not closed: a double tap's other half placed and paid it meanwhile, and
+    # WeChat Pay refuses to take its money twice.
     donation.prepay_id = prepay_id
     return prepay_id
 

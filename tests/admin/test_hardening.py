@@ -42,8 +42,9 @@ def test_xlsx_exports_keep_links_as_plain_text(api: Api, seeded: dict[str, str])
     rows = list(load_workbook(io.BytesIO(reply.data), read_only=True).active
                 .iter_rows(values_only=True))
     assert next(r for r in rows if r[0] == paid)[9] == link
-    api.client.patch("/admin/api/units/DX", headers=bearer(seeded["admin"]),
-                     json={"name": "http://example.com/"})
+    renamed = api.client.patch("/admin/api/units/DX", headers=bearer(seeded["admin"]),
+                               json={"name": "http://example.com/"})
+    assert renamed.status_code == 200
     report = api.get("/admin/export/units-report.xlsx?unit=DX", seeded["admin"])
     assert not [n for n in zipfile.ZipFile(io.BytesIO(report.data)).namelist()
                 if n.startswith("xl/worksheets/_rels/")]
@@ -95,6 +96,8 @@ def test_sign_ins_failures_and_lockouts_are_in_the_audit_trail(api: Api,
 
 
 def test_concurrent_guesses_cannot_outrun_the_lockout(sessions: Any, session: Any) -> None:
+    # On SQLite, BEGIN IMMEDIATE already puts the guesses in a line; on PostgreSQL only the
+    # account's row lock does (without it, all eight read "no failures yet").
     demo_tree(session)
     make_admin(session, *ADMIN)
     outcomes: list[str] = []
@@ -179,3 +182,32 @@ def test_csv_with_bare_carriage_returns_imports(api: Api, seeded: dict[str, str]
     # limit) is the file's problem, said as such.
     with pytest.raises(ImportFileError, match="CSV"):
         read_rows("units.csv", b'"' + b"x" * 200_000 + b'"\n')
+
+
+def test_an_account_import_is_all_or_nothing(session: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.services import account_import
+    from app.services.accounts import SYSTEM
+    from models import Account
+
+    demo_tree(session)
+    rows = account_import.read_accounts_csv(b"hc1,DX-HC\nhc2,DX-HC\nhc3,DX-HC\n")
+    added: list[str] = []
+    real_add = account_import.add_account
+
+    def add_then_fail(*args: Any) -> Any:
+        if added:  # the second account meets a failure (a lost connection, a full disk)
+            raise RuntimeError("the database went away")
+        added.append(args[2])
+        return real_add(*args)
+
+    monkeypatch.setattr(account_import, "add_account", add_then_fail)
+    with pytest.raises(RuntimeError):
+        account_import.import_accounts(session, SYSTEM, rows, utc_now())
+    assert added == ["hc1"]
+    assert session.query(Account).count() == 0  # the first one went back too
+    monkeypatch.undo()
+    assert [r.username for r in account_import.import_accounts(session, SYSTEM, rows,
+                                                                utc_now())] == ["hc1", "hc2",
+                                                                                "hc3"]
+    assert session.query(Account).count() == 3
