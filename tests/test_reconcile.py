@@ -173,30 +173,28 @@ def test_order_placed_while_reconcile_gives_up_on_it_stays_payable(
 
 class _WhilePlacing(FakePay):
     """Something happens to the order while WeChat Pay is creating it (reconcile closes it, a
-    double tap's other half pays it): the prepay_id arrives for an order no longer pending."""
+    double tap's other half pays it): the prepay_id arrives for an order no longer pending.
+    The donation's row gets `values` from another session, before WeChat Pay answers."""
 
-    def __init__(self, meanwhile: Any) -> None:
+    def __init__(self, sessions: Any, **values: Any) -> None:
         super().__init__()
-        self.meanwhile = meanwhile
+        self.sessions, self.values = sessions, values
 
     def create_jsapi_order(self, order: Any) -> str:
         prepay_id = super().create_jsapi_order(order)
-        self.meanwhile(order.out_trade_no)
+        with self.sessions() as other:
+            other.execute(update(donations_table)
+                          .where(donations_table.c.out_trade_no == order.out_trade_no)
+                          .values(**self.values))
+            other.commit()
         return prepay_id
 
 
 def test_order_closed_while_being_placed_is_not_handed_out(
         sessions: Any, session: Any, fake_deps: Deps) -> None:
     demo_tree(session)
-
-    def reconcile_closes(out_trade_no: str) -> None:
-        with sessions() as other:
-            other.execute(update(donations_table)
-                          .where(donations_table.c.out_trade_no == out_trade_no)
-                          .values(status="closed", closed_at=utc_now()))
-            other.commit()
-
-    deps = replace(fake_deps, pay=_WhilePlacing(reconcile_closes))
+    reconcile_closes = _WhilePlacing(sessions, status="closed", closed_at=utc_now())
+    deps = replace(fake_deps, pay=reconcile_closes)
     with pytest.raises(WeChatUnavailableDomainError, match="订单已关闭"):
         place_order(session, deps, OrderRequest(openid="o-sam", campaign="one-yuan",
                                                 unit="DX-XF"))
@@ -209,15 +207,8 @@ def test_order_closed_while_being_placed_is_not_handed_out(
 def test_double_tap_whose_other_half_paid_meanwhile_gets_its_parameters(
         sessions: Any, session: Any, fake_deps: Deps) -> None:
     demo_tree(session)
-
-    def first_tap_paid(out_trade_no: str) -> None:
-        with sessions() as other:
-            other.execute(update(donations_table)
-                          .where(donations_table.c.out_trade_no == out_trade_no)
-                          .values(status="paid", prepay_id=f"wxfake{out_trade_no}"))
-            other.commit()
-
-    deps = replace(fake_deps, pay=_WhilePlacing(first_tap_paid))
+    first_tap_paid = _WhilePlacing(sessions, status="paid", transaction_id="4200000000000001")
+    deps = replace(fake_deps, pay=first_tap_paid)
     placed = place_order(session, deps, OrderRequest(openid="o-sam", campaign="one-yuan",
                                                      unit="DX-XF"))
     otn = placed.donation["out_trade_no"]
