@@ -57,6 +57,17 @@ def test_lost_notifications_and_expired_orders_through_the_stand_in(api: Api, se
     assert find_drift(session) == []
 
 
+def test_an_expired_order_polled_all_the_time_is_still_closed(session: Any,
+                                                               fake_deps: Deps) -> None:
+    demo_tree(session)
+    otn = _fake_order(session, fake_deps)
+    _expire(session, otn)
+    session.execute(update(donations_table).values(checked_at=utc_now()))  # polled just now
+    session.commit()
+    assert reconcile(session, fake_deps).closed == 1
+    assert _status_of(session) == {otn: "closed"}
+
+
 class _PaysWhileClosing(FakePay):
     """The close/pay race: the worker pays between our query and our close."""
 
