@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import BindParameter, bindparam, text
 from sqlalchemy.orm import Session
 
 from models.database import is_postgres, write_transaction
+
+# What the ledger says of subtrees; {only} narrows them to some ancestors (or is empty).
+_SUBTREE_TOTALS = """
+    SELECT d.campaign_id, 'subtree' AS scope, c.ancestor_id AS unit_id,
+           SUM(d.amount_fen) AS total_fen, COUNT(*) AS donation_count,
+           COUNT(DISTINCT d.openid) AS donor_count
+    FROM donations d JOIN unit_closure c ON c.descendant_id = d.unit_id
+    WHERE d.status = 'paid'{only} GROUP BY d.campaign_id, c.ancestor_id
+"""
+_SUBTREE_TALLIES = """
+    SELECT d.campaign_id, 'subtree' AS scope, c.ancestor_id AS unit_id, d.openid,
+           COUNT(*) AS paid_count
+    FROM donations d JOIN unit_closure c ON c.descendant_id = d.unit_id
+    WHERE d.status = 'paid'{only} GROUP BY d.campaign_id, c.ancestor_id, d.openid
+"""
+_ONLY_ANCESTORS = " AND c.ancestor_id IN :ids"
 
 _EXPECTED = """
     SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id, SUM(amount_fen) AS total_fen,
@@ -16,12 +33,7 @@ _EXPECTED = """
     UNION ALL
     SELECT campaign_id, 'unit', unit_id, SUM(amount_fen), COUNT(*), COUNT(DISTINCT openid)
     FROM donations WHERE status = 'paid' GROUP BY campaign_id, unit_id
-    UNION ALL
-    SELECT d.campaign_id, 'subtree', c.ancestor_id, SUM(d.amount_fen), COUNT(*),
-           COUNT(DISTINCT d.openid)
-    FROM donations d JOIN unit_closure c ON c.descendant_id = d.unit_id
-    WHERE d.status = 'paid' GROUP BY d.campaign_id, c.ancestor_id
-"""
+    UNION ALL""" + _SUBTREE_TOTALS.format(only="")
 
 _EXPECTED_TALLIES = """
     SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id, openid, COUNT(*) AS paid_count
@@ -29,11 +41,10 @@ _EXPECTED_TALLIES = """
     UNION ALL
     SELECT campaign_id, 'unit', unit_id, openid, COUNT(*)
     FROM donations WHERE status = 'paid' GROUP BY campaign_id, unit_id, openid
-    UNION ALL
-    SELECT d.campaign_id, 'subtree', c.ancestor_id, d.openid, COUNT(*)
-    FROM donations d JOIN unit_closure c ON c.descendant_id = d.unit_id
-    WHERE d.status = 'paid' GROUP BY d.campaign_id, c.ancestor_id, d.openid
-"""
+    UNION ALL""" + _SUBTREE_TALLIES.format(only="")
+
+_TOTAL_COLUMNS = "campaign_id, scope, unit_id, total_fen, donation_count, donor_count"
+_TALLY_COLUMNS = "campaign_id, scope, unit_id, openid, paid_count"
 
 Key = tuple[int, str, int]
 Row = tuple[int, int, int]
@@ -69,8 +80,7 @@ def find_drift(session: Session) -> list[Drift]:
             if stored.get(k, zero) != expected.get(k, zero)]
 
 
-_STORED_TALLIES = ("SELECT campaign_id, scope, unit_id, openid, paid_count FROM donor_tallies "
-                   "WHERE paid_count <> 0")
+_STORED_TALLIES = f"SELECT {_TALLY_COLUMNS} FROM donor_tallies WHERE paid_count <> 0"
 
 # Keys whose donor tallies differ from the ledger's, openid by openid, either way round.
 _TALLY_DRIFT = f"""
@@ -124,12 +134,29 @@ def rebuild_totals(session: Session) -> None:
     lock_totals(session)
     session.execute(text("DELETE FROM totals"))
     session.execute(text("DELETE FROM donor_tallies"))
-    session.execute(text(
-        "INSERT INTO totals (campaign_id, scope, unit_id, total_fen, donation_count, donor_count) "
-        + _EXPECTED))
-    session.execute(text(
-        "INSERT INTO donor_tallies (campaign_id, scope, unit_id, openid, paid_count) "
-        + _EXPECTED_TALLIES))
+    session.execute(text(f"INSERT INTO totals ({_TOTAL_COLUMNS}) {_EXPECTED}"))
+    session.execute(text(f"INSERT INTO donor_tallies ({_TALLY_COLUMNS}) {_EXPECTED_TALLIES}"))
+
+
+def rebuild_subtrees(session: Session, ancestor_ids: Collection[int]) -> None:
+    """Recount from the ledger the subtree totals and donor tallies of `ancestor_ids` only
+    (inside the caller's write transaction, under the totals' lock): after a move, the units
+    whose subtrees gained or lost donations. The rest of the tree, its root included, is not
+    touched, so payments wait on a recount of those subtrees alone."""
+    if not ancestor_ids:
+        return
+    lock_totals(session)
+    ids = {"ids": sorted(ancestor_ids)}
+    expanding: BindParameter[list[int]] = bindparam("ids", expanding=True)
+    for table in ("totals", "donor_tallies"):
+        session.execute(text(f"DELETE FROM {table} WHERE scope = 'subtree' AND unit_id IN :ids")
+                        .bindparams(expanding), ids)
+    session.execute(text(f"INSERT INTO totals ({_TOTAL_COLUMNS}) "
+                         + _SUBTREE_TOTALS.format(only=_ONLY_ANCESTORS)).bindparams(expanding),
+                    ids)
+    session.execute(text(f"INSERT INTO donor_tallies ({_TALLY_COLUMNS}) "
+                         + _SUBTREE_TALLIES.format(only=_ONLY_ANCESTORS)).bindparams(expanding),
+                    ids)
 
 
 def repair_totals(session: Session) -> LedgerCheck:

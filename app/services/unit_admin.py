@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session, aliased
 from app.services.accounts import Actor
 from app.services.audit import record_action
 from app.services.errors import ForbiddenError, InvalidRequestError
-from app.services.ledger_check import rebuild_totals
+from app.services.ledger_check import rebuild_subtrees, rebuild_totals
 from app.services.units import (
     UnitInput,
+    ancestor_ids,
     check_unit_input,
     create_unit,
     find_unit,
@@ -79,11 +80,15 @@ def update_unit_as(session: Session, actor: Actor, code: str, changes: UnitChang
     with write_transaction(session):
         unit = find_unit(session, code)
         _check_changes(unit, changes)
+        ancestors_before = ancestor_ids(session, unit.id)
         moved = changes.move and _move(session, unit, changes.parent)
         _apply(unit, changes, now)
         session.flush()
         if moved:
-            rebuild_tree_and_totals(session)
+            rebuild_closure(session)
+            # Only the units that gained or lost the subtree have different figures; those
+            # above both places (the root) and inside the subtree itself do not.
+            rebuild_subtrees(session, ancestors_before ^ ancestor_ids(session, unit.id))
         record_action(session, actor, "unit.update", code, _audit_detail(changes), now)
         parent_code = session.scalar(select(Unit.code).where(Unit.id == unit.parent_id))
     return unit_dict(unit, parent_code)

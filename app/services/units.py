@@ -101,6 +101,12 @@ def ancestor_path(session: Session, unit_id: int) -> list[dict[str, str]]:
     return [{"code": r.code, "name": r.name} for r in rows]
 
 
+def ancestor_ids(session: Session, unit_id: int) -> set[int]:
+    """The unit and every unit above it."""
+    return set(session.scalars(text(
+        "SELECT ancestor_id FROM unit_closure WHERE descendant_id = :u"), {"u": unit_id}))
+
+
 def subtree_ids(session: Session, unit_id: int) -> list[int]:
     return list(session.scalars(text(
         "SELECT descendant_id FROM unit_closure WHERE ancestor_id = :u"), {"u": unit_id}))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from app.services.ledger_check import find_drift
+from app.services.ledger_check import find_drift, find_tally_drift
 from models import AuditEntry
 from tests.helpers import Api
 from tests.units.conftest import paid_donation, subtree_total
@@ -39,7 +39,27 @@ def test_move_carries_the_subtree_totals(api: Api, session: Any, boss: dict[str,
     assert subtree_total(api, "DX") == 700
     assert [p["code"] for p in api.get("/api/units/HC-A1").get_json()["path"]] == \
         ["DX", "DX-XF", "HC-A", "HC-A1"]
-    assert find_drift(session) == []
+    assert find_drift(session) == [] and find_tally_drift(session) == []
+
+
+def test_a_move_recounts_only_the_subtrees_it_changes(api: Api, session: Any,
+                                                      boss: dict[str, str]) -> None:
+    for n in range(6):
+        paid_donation(api, "HC-A1", f"w{n}", quantity=n + 1)
+    root_rows = text("SELECT count(*) FROM totals t JOIN units u ON u.id = t.unit_id "
+                     "WHERE t.scope = 'subtree' AND u.code = 'DX'")
+    session.rollback()
+    spread = session.scalar(root_rows)
+    assert spread > 1  # payments spread the root's total over several shards
+    assert _patch(api, "HC-A", {"parent": "DX-XF"}, boss).status_code == 200
+    session.rollback()
+    assert session.scalar(root_rows) == spread  # above both places: not recounted
+    assert (subtree_total(api, "DX-HC"), subtree_total(api, "DX-XF"),
+            subtree_total(api, "HC-A"), subtree_total(api, "DX")) == (0, 2100, 2100, 2100)
+    assert find_drift(session) == [] and find_tally_drift(session) == []
+    assert _patch(api, "HC-A", {"parent": "DX-HC"}, boss).status_code == 200  # and back
+    assert (subtree_total(api, "DX-HC"), subtree_total(api, "DX-XF")) == (2100, 0)
+    assert find_drift(session) == [] and find_tally_drift(session) == []
 
 
 def test_move_to_the_root_with_null_parent(api: Api, boss: dict[str, str]) -> None:
