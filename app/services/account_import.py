@@ -76,6 +76,7 @@ def import_accounts(session: Session, actor: Actor, rows: list[NewAccount],
     if len(set(names)) != len(names):
         raise InvalidRequestError("文件中有重复的用户名")
     _check_against_database(session, rows)  # first, so that a bad file is refused at once
+    session.rollback()  # no transaction stays open through the hashing
     # Hashing is slow on purpose: done before the write transaction, which stays short.
     hashes = [hash_password(row.password) for row in rows]
     with write_transaction(session):

@@ -173,7 +173,12 @@ def _own_row(session: Session, openid: str, out_trade_no: str) -> tuple[Donation
 
 
 def _worth_asking(deps: Deps, donation: Donation) -> bool:
+    """Ask WeChat Pay about a pending order the worker is waiting for; not once it has expired,
+    which is reconcile's to settle (asking stamps checked_at, and an order asked about every
+    few seconds would never be claimed by reconcile, and so never closed)."""
     now = deps.clock()
+    if donation.expires_at <= now:
+        return False
     old_enough = now - donation.created_at >= timedelta(seconds=deps.query_after_seconds)
     not_just_asked = (donation.checked_at is None
                       or now - donation.checked_at >= timedelta(seconds=deps.query_after_seconds))

@@ -52,10 +52,7 @@ def _claim_batch(session: Session, now: datetime, size: int, after_id: int) -> l
         query = (select(_LEDGER.id, _LEDGER.out_trade_no, _LEDGER.expires_at,
                         _LEDGER.created_at, _LEDGER.prepay_id)
                  .where(_LEDGER.status == DonationStatus.PENDING.value, _LEDGER.id > after_id,
-                        # An expired order is claimed even when just asked about: a client that
-                        # polls it every few seconds must not keep it open for ever.
-                        (_LEDGER.checked_at.is_(None)) | (_LEDGER.checked_at < stale)
-                        | (_LEDGER.expires_at <= now))
+                        (_LEDGER.checked_at.is_(None)) | (_LEDGER.checked_at < stale))
                  .order_by(_LEDGER.id).limit(size))
         if is_postgres(session):
             query = query.with_for_update(skip_locked=True)

@@ -20,6 +20,7 @@ from app.services.units import (
     create_unit,
     find_unit,
     is_in_subtree,
+    lock_tree,
     rebuild_closure,
     subtree_ids,
 )
@@ -78,6 +79,7 @@ def update_unit_as(session: Session, actor: Actor, code: str, changes: UnitChang
     """Rename, move, (de)activate a unit; a move carries its subtree totals to the new place."""
     actor.require_admin()
     with write_transaction(session):
+        lock_tree(session)  # before reading what the move changes
         unit = find_unit(session, code)
         _check_changes(unit, changes)
         ancestors_before = ancestor_ids(session, unit.id)

@@ -21,7 +21,7 @@ from app.services.audit import record_action
 from app.services.errors import InvalidRequestError
 from app.services.numbers import whole_number
 from app.services.unit_admin import rebuild_tree_and_totals
-from app.services.units import KINDS, UNIT_CODE, rebuild_closure
+from app.services.units import KINDS, UNIT_CODE, lock_tree, rebuild_closure
 from models import Unit
 from models.database import write_transaction
 
@@ -191,6 +191,7 @@ def _cycles(rows: list[ImportRow], parents: dict[str, str | None]) -> list[str]:
 def import_units(session: Session, rows: list[ImportRow], now: datetime,
                  progress: Progress | None = None) -> ImportReport:
     with write_transaction(session):
+        lock_tree(session)
         units = {u.code: u for u in session.scalars(select(Unit))}
         by_id = {u.id: u.code for u in units.values()}
         existing = {code: by_id.get(u.parent_id) if u.parent_id else None

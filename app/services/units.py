@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.services.errors import InvalidRequestError, NotFoundError
 from models import Unit, UnitKind
-from models.database import write_transaction
+from models.database import is_postgres, write_transaction
 
 UNIT_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 KINDS = {k.value for k in UnitKind}
@@ -51,6 +51,7 @@ def create_unit(session: Session, data: UnitInput, now: Any,
                 audit: Callable[[Session], None] | None = None) -> Unit:
     check_unit_input(data)
     with write_transaction(session):
+        lock_tree(session)
         if session.scalar(select(Unit.id).where(Unit.code == data.code)) is not None:
             raise InvalidRequestError(f"单位编码 {data.code} 已存在")
         parent_id = find_unit(session, data.parent).id if data.parent else None
@@ -62,6 +63,15 @@ def create_unit(session: Session, data: UnitInput, now: Any,
         if audit is not None:
             audit(session)
     return unit
+
+
+def lock_tree(session: Session) -> None:
+    """Changes to the tree, one at a time (SQLite's writes are one at a time anyway): each reads
+    the tree, then rewrites it, and one reading what another is rewriting would keep a stale
+    closure, recount the wrong subtrees, or even join two moves into a cycle. Payments only
+    read the closure, and this lock does not stop them."""
+    if is_postgres(session):
+        session.execute(text("LOCK TABLE unit_closure IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def add_to_closure(session: Session, unit_id: int, parent_id: int | None) -> None:

@@ -111,3 +111,44 @@ def test_organizers_and_strangers_cannot_patch(api: Api, organizer: dict[str, st
     assert reply.get_json()["error"]["code"] == "forbidden"
     assert _patch(api, "HC-A", {"name": "改名"}, {}).status_code == 401
     assert api.get("/api/units/HC-A").get_json()["name"] == "HC-A 工会"
+
+
+def test_tree_changes_wait_for_each_other(api: Api, sessions: Any, session: Any,
+                                          boss: dict[str, str]) -> None:
+    """One move reads the tree, and another tries to commit before the first rewrites it: the
+    second waits, so the first recounts the subtrees that really changed."""
+    import threading
+
+    from sqlalchemy import event
+
+    from app.services.accounts import SYSTEM
+    from app.services.deps import utc_now
+    from app.services.unit_admin import UnitChanges, update_unit_as
+
+    paid_donation(api, "HC-A1", "alice", quantity=2)
+    second: list[threading.Thread] = []
+    finished_while_first_ran: list[bool] = []
+
+    def move_hc_a() -> None:
+        with sessions() as own:
+            update_unit_as(own, SYSTEM, "HC-A", UnitChanges(parent="DX-XF", move=True),
+                           utc_now())
+
+    def between_read_and_rewrite(*args: Any) -> None:
+        if "SELECT ancestor_id FROM unit_closure" in args[2] and not second:
+            second.append(threading.Thread(target=move_hc_a))
+            second[0].start()
+            second[0].join(timeout=1.5)
+            finished_while_first_ran.append(not second[0].is_alive())
+
+    engine = session.get_bind()
+    event.listen(engine, "after_cursor_execute", between_read_and_rewrite)
+    try:
+        update_unit_as(session, SYSTEM, "HC-A1", UnitChanges(parent="DX", move=True), utc_now())
+    finally:
+        event.remove(engine, "after_cursor_execute", between_read_and_rewrite)
+    second[0].join()
+    assert finished_while_first_ran == [False]
+    assert (subtree_total(api, "DX-HC"), subtree_total(api, "DX-XF"),
+            subtree_total(api, "HC-A"), subtree_total(api, "DX")) == (0, 0, 0, 200)
+    assert find_drift(session) == [] and find_tally_drift(session) == []
