@@ -135,11 +135,11 @@ def subtree_bundle(session: Session, actor: Actor, unit_code: str, campaign_code
     if not campaign_code:
         raise InvalidRequestError("缺少参数 campaign")
     require_in_scope(session, actor, find_unit(session, unit_code))
-    find_campaign(session, campaign_code)
-    with write_transaction(session):  # first: it ends the read, expiring what that loaded
-        record_action(session, actor, "unit.qr_bundle", unit_code, {"campaign": campaign_code},
-                      now)
     campaign, entries = plan_bundle(session, campaign_code, unit_code)
     out = io.BytesIO()
     write_bundle(out, public_url, campaign, entries, font)
-    return f"{unit_code}-{campaign.code}-qr.zip", out.getvalue()
+    name = f"{unit_code}-{campaign.code}-qr.zip"
+    with write_transaction(session):  # last: it ends the read, expiring what that loaded
+        record_action(session, actor, "unit.qr_bundle", unit_code, {"campaign": campaign_code},
+                      now)
+    return name, out.getvalue()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -111,8 +110,7 @@ def login_submit() -> BaseResponse | tuple[str, int]:
 def _own_page(target: str) -> str:
     """`target` when it is a page of the console, else the dashboard: never an open redirect
     to another site, nor a header broken by control characters."""
-    if (target.startswith("/admin/") and target.isprintable() and "\\" not in target
-            and not urlsplit(target).netloc):
+    if target.startswith("/admin/") and target.isprintable() and "\\" not in target:
         return target
     return url_for("console.pages.dashboard_page")
 
