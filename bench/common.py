@@ -80,8 +80,46 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str,
     latency = {m.group(1): _ms(m.group(2), m.group(3))
                for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sent = re.search(r"(\d+) requests in", out)
     return {"rps": rps, "p50": latency.get("50", 0.0), "p99": latency.get("99", 0.0),
-            "errors": float(non2xx.group(1)) if non2xx else 0.0}
+            "errors": float(non2xx.group(1)) if non2xx else 0.0,
+            "requests": float(sent.group(1)) if sent else 0.0}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes have used so far (those that exited count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def workers_of(proc: subprocess.Popen[bytes]) -> list[int]:
+    """The pids of gunicorn's workers (the master's children)."""
+    return [pid for pid in _all_pids() if _stat(pid)[1] == proc.pid]
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (backends and background)."""
+    return [pid for pid in _all_pids() if _stat(pid)[0] == "postgres"]
+
+
+def _all_pids() -> list[int]:
+    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+
+
+def _stat(pid: int) -> tuple[str, int]:
+    """(command name, parent pid); ("", 0) for a process that is gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "", 0
+    name = text[text.index("(") + 1:text.rindex(")")]
+    return name, int(text.rsplit(")", 1)[1].split()[1])
 
 
 def _ms(value: str, unit: str) -> float:

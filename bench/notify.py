@@ -16,8 +16,9 @@ processes as gunicorn has workers, with no HTTP and no crypto. Set beside the ba
 rate it gives the ceiling of this design on this machine: both need the same two cores, so no
 implementation can pass 1 / (1/bare + 1/statement).
 
-Prints notifications/s, p50/p99 latency, checks the totals still equal the ledger, and ends with
-notify_vs_bare_ratio=<x>.
+Prints notifications/s, p50/p99 latency, the CPU a request cost the gunicorn workers and
+PostgreSQL (read from /proc around each round), checks the totals still equal the ledger, and
+ends with notify_vs_bare_ratio=<x>.
 
     .venv/bin/python bench/notify.py [--rounds 3] [--seconds 5] [--connections 16]
                                      [--orders 24000]
@@ -43,11 +44,14 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.common import (  # noqa: E402
     WORKERS,
+    cpu_seconds,
     free_port,
     fresh_database,
+    postgres_pids,
     run_wrk,
     start_gunicorn,
     stop,
+    workers_of,
     wrk_script,
 )
 
@@ -81,6 +85,8 @@ def main() -> None:
     print(f"notify     : {app['rps']:8.0f} notifications/s  p50 {app['p50']:.1f} ms  "
           f"p99 {app['p99']:.1f} ms  non-2xx {app['errors']:.0f}  "
           f"duplicates {duplicates:.0%}")
+    print(f"CPU per request: bare - gunicorn workers {bare['worker_ms']:.2f} ms; notify - "
+          f"gunicorn workers {app['worker_ms']:.2f} ms, PostgreSQL {app['postgres_ms']:.2f} ms")
     print(f"statement  : {direct:8.0f} notifications/s with no HTTP and no crypto "
           f"({WORKERS} processes)")
     print(f"ceiling of this design here (1 / (1/bare + 1/statement)): {ceiling:.3f} of bare")
@@ -213,10 +219,11 @@ def _measure_both(env: dict[str, str], scripts: list[Path],
         for url in urls.values():  # first requests, first statements: not measured
             run_wrk(url, scripts[0], WARM_UP_SECONDS, args.connections)
         runs: dict[str, list[dict[str, float]]] = {"bare": [], "app": []}
+        workers = {name: workers_of(proc) for name, proc in zip(servers, procs, strict=True)}
         for number, script in enumerate(scripts[1:]):
             order = ("bare", "app") if number % 2 == 0 else ("app", "bare")
             for name in order:
-                runs[name].append(run_wrk(urls[name], script, args.seconds, args.connections))
+                runs[name].append(_timed_run(urls[name], workers[name], script, args))
             print(f"round {number + 1}: bare {runs['bare'][-1]['rps']:.0f} req/s, "
                   f"notify {runs['app'][-1]['rps']:.0f}/s, "
                   f"ratio {runs['app'][-1]['rps'] / runs['bare'][-1]['rps']:.3f}")
@@ -226,10 +233,23 @@ def _measure_both(env: dict[str, str], scripts: list[Path],
     return _summary(runs["bare"]), _summary(runs["app"])
 
 
+def _timed_run(url: str, workers: list[int], script: Path,
+               args: argparse.Namespace) -> dict[str, float]:
+    """One wrk run, with the CPU its server's workers and PostgreSQL spent meanwhile."""
+    postgres = postgres_pids()
+    before = cpu_seconds(workers), cpu_seconds(postgres)
+    run = run_wrk(url, script, args.seconds, args.connections)
+    return {**run, "worker_cpu": cpu_seconds(workers) - before[0],
+            "postgres_cpu": cpu_seconds(postgres) - before[1]}
+
+
 def _summary(runs: list[dict[str, float]]) -> dict[str, float]:
+    requests = max(1.0, sum(run["requests"] for run in runs))
     return {"rps": sum(run["rps"] for run in runs) / len(runs),
             "p50": max(run["p50"] for run in runs), "p99": max(run["p99"] for run in runs),
-            "errors": sum(run["errors"] for run in runs)}
+            "errors": sum(run["errors"] for run in runs),
+            "worker_ms": 1000 * sum(run["worker_cpu"] for run in runs) / requests,
+            "postgres_ms": 1000 * sum(run["postgres_cpu"] for run in runs) / requests}
 
 
 def _measure_statement(url: str, orders: list[tuple[str, int, str]],
