@@ -21,7 +21,7 @@ from app.services.accounts import (
     check_account_fields,
 )
 from app.services.errors import InvalidRequestError
-from app.services.passwords import hash_password
+from app.services.passwords import hash_passwords
 from app.services.unit_import import csv_records
 from models import Account, Role, Unit
 from models.database import write_transaction
@@ -78,7 +78,7 @@ def import_accounts(session: Session, actor: Actor, rows: list[NewAccount],
     _check_against_database(session, rows)  # first, so that a bad file is refused at once
     session.rollback()  # no transaction stays open through the hashing
     # Hashing is slow on purpose: done before the write transaction, which stays short.
-    hashes = [hash_password(row.password) for row in rows]
+    hashes = hash_passwords([row.password for row in rows])
     with write_transaction(session):
         _check_against_database(session, rows)  # again: someone may have been quicker
         for row, password_hash in zip(rows, hashes, strict=True):

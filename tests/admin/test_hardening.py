@@ -211,3 +211,15 @@ def test_an_account_import_is_all_or_nothing(session: Any,
                                                                 utc_now())] == ["hc1", "hc2",
                                                                                 "hc3"]
     assert session.query(Account).count() == 3
+
+
+def test_passwords_hashed_together_keep_their_order() -> None:
+    from app.services.passwords import check_password, hash_passwords
+
+    passwords = [f"pass-{n}-{'x' * n}" for n in range(6)]
+    hashes = hash_passwords(passwords)
+    assert len(set(hashes)) == len(passwords)  # each with a salt of its own
+    for i, password in enumerate(passwords):
+        assert [check_password(password, stored) for stored in hashes] == [
+            j == i for j in range(len(hashes))]
+    assert hash_passwords([]) == []
