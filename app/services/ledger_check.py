@@ -106,6 +106,11 @@ class LedgerCheck:
     def __bool__(self) -> bool:
         return bool(self.totals or self.tallies)
 
+    @classmethod
+    def of(cls, session: Session) -> LedgerCheck:
+        """Totals and tallies against the ledger, as the session's transaction sees them."""
+        return cls(find_drift(session), find_tally_drift(session))
+
 
 def verify_totals(session: Session) -> LedgerCheck:
     """Totals and tallies against the ledger, all read from one snapshot of the database: read
@@ -115,7 +120,7 @@ def verify_totals(session: Session) -> LedgerCheck:
     if is_postgres(session):
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     try:
-        return LedgerCheck(find_drift(session), find_tally_drift(session))
+        return LedgerCheck.of(session)
     finally:
         session.rollback()
 
@@ -164,7 +169,7 @@ def repair_totals(session: Session) -> LedgerCheck:
     with write_transaction(session):
         # No payment may slip between the recount and the swap.
         lock_totals(session)
-        found = LedgerCheck(find_drift(session), find_tally_drift(session))
+        found = LedgerCheck.of(session)
         if found:
             rebuild_totals(session)
     return found
