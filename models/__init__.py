@@ -11,6 +11,7 @@ from models.tables import (
     Donation,
     DonationStatus,
     DonorTally,
+    LoginFailure,
     Notification,
     Role,
     Scope,
@@ -24,6 +25,6 @@ from models.tables import (
 
 __all__ = [
     "TOTAL_SHARDS", "Account", "Anomaly", "AuditEntry", "Base", "Campaign", "CampaignStatus",
-    "Donation", "DonationStatus", "DonorTally", "Notification", "Role", "Scope", "SharedToken",
-    "Total", "Unit", "UnitClosure", "UnitKind", "Worker",
+    "Donation", "DonationStatus", "DonorTally", "LoginFailure", "Notification", "Role", "Scope",
+    "SharedToken", "Total", "Unit", "UnitClosure", "UnitKind", "Worker",
 ]

@@ -244,6 +244,19 @@ class Account(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class LoginFailure(Base):
+    """Wrong sign-ins under a name that is no account, counted and locked out exactly as an
+    account's own are: a 429 after the fifth must not tell a stranger that a name exists."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_updated", "updated_at"),)
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_at", "at"),)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
 from app.services.audit import record_action
@@ -21,7 +21,8 @@ from app.services.errors import (
 from app.services.passwords import check_password, hash_password
 from app.services.tokens import issue_token, read_token
 from app.services.units import find_unit
-from models import Account, Role, Unit
+from models import Account, LoginFailure, Role, Unit
+from models.base import UTCDateTime
 from models.database import write_transaction
 
 PURPOSE = "admin"
@@ -30,6 +31,8 @@ MIN_PASSWORD = 8
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 LOCKED_OUT = "密码错误次数过多，请 15 分钟后再试"
+# A name that is no account forgets its wrong sign-ins after this long without one.
+FORGET_STRANGERS = timedelta(days=1)
 _DUMMY_HASH = hash_password("no account has this password")
 
 
@@ -141,12 +144,14 @@ def authenticate(session: Session, secret_key: str, username: str, password: str
     with write_transaction(session):
         account = session.scalar(
             select(Account).where(Account.username == username).with_for_update())
-        if account is not None and account.locked_until and account.locked_until > now:
+        # A name that could be an account but is none counts its failures as one would.
+        counted = account if account is not None else _stranger(session, username, now)
+        if counted is not None and counted.locked_until and counted.locked_until > now:
             raise RateLimitedError(LOCKED_OUT)
         # Unknown and disabled accounts cost a hash check too, so timing reveals no usernames.
         stored = account.password_hash if account is not None else _DUMMY_HASH
         if not check_password(password, stored) or account is None or not account.active:
-            action = _count_failure(account, now) if account is not None else None
+            action = _count_failure(counted, now) if counted is not None else None
         else:
             account.failed_logins, account.locked_until = 0, None
             action = "account.login"
@@ -158,7 +163,25 @@ def authenticate(session: Session, secret_key: str, username: str, password: str
     return issue_token(secret_key, PURPOSE, {"a": account.id, "g": account.token_generation})
 
 
-def _count_failure(account: Account, now: datetime) -> str:
+_STRANGER_ROW = text(
+    "INSERT INTO login_failures (username, failed_logins, updated_at) VALUES (:name, 0, :now) "
+    "ON CONFLICT (username) DO NOTHING").bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+def _stranger(session: Session, username: str, now: datetime) -> LoginFailure | None:
+    """The failure count of a name that is no account, its row locked as an account's is;
+    None for a name no account can have (nothing to hide there)."""
+    if not USERNAME.fullmatch(username):
+        return None
+    session.execute(delete(LoginFailure).where(LoginFailure.updated_at < now - FORGET_STRANGERS))
+    session.execute(_STRANGER_ROW, {"name": username, "now": now})  # a row to lock, even if new
+    row = session.scalars(select(LoginFailure).where(LoginFailure.username == username)
+                          .with_for_update()).one()
+    row.updated_at = now
+    return row
+
+
+def _count_failure(account: Account | LoginFailure, now: datetime) -> str:
     """The failure's audit action: a failed login, or the one that locks the account."""
     account.failed_logins += 1
     if account.failed_logins >= MAX_FAILURES:

@@ -95,9 +95,12 @@ def test_sign_ins_failures_and_lockouts_are_in_the_audit_trail(api: Api,
     assert not [a for a in _actions(api, seeded["admin"]) if a["target"] == "nobody"]
 
 
-def test_concurrent_guesses_cannot_outrun_the_lockout(sessions: Any, session: Any) -> None:
+@pytest.mark.parametrize("name", ["boss", "no-such-account"])
+def test_concurrent_guesses_cannot_outrun_the_lockout(sessions: Any, session: Any,
+                                                      name: str) -> None:
     # On SQLite, BEGIN IMMEDIATE already puts the guesses in a line; on PostgreSQL only the
-    # account's row lock does (without it, all eight read "no failures yet").
+    # account's row lock does (without it, all eight read "no failures yet"). A name that is
+    # no account locks its own row of login_failures, made first if it is new.
     demo_tree(session)
     make_admin(session, *ADMIN)
     outcomes: list[str] = []
@@ -107,7 +110,7 @@ def test_concurrent_guesses_cannot_outrun_the_lockout(sessions: Any, session: An
         with sessions() as own:
             start.wait()
             try:
-                accounts.authenticate(own, TEST_SECRET, "boss", "not it", utc_now())
+                accounts.authenticate(own, TEST_SECRET, name, "not it", utc_now())
             except DomainError as exc:
                 outcomes.append(exc.code)
 
@@ -117,6 +120,41 @@ def test_concurrent_guesses_cannot_outrun_the_lockout(sessions: Any, session: An
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["rate_limited"] * 3 + ["unauthorized"] * 5
+
+
+def test_a_name_that_is_no_account_locks_out_like_one(session: Any) -> None:
+    """Whatever the name, the same answers at the same moments: a lockout tells nothing."""
+    from datetime import timedelta
+
+    from models import AuditEntry, LoginFailure
+
+    demo_tree(session)
+    make_admin(session, *ADMIN)
+    start = utc_now()
+
+    def answers(name: str, minutes: list[int]) -> list[str]:
+        replies = []
+        for minute in minutes:
+            try:
+                accounts.authenticate(session, TEST_SECRET, name, "not it",
+                                      start + timedelta(minutes=minute))
+            except DomainError as exc:
+                replies.append(f"{exc.code}: {exc.message}")
+        return replies
+
+    # Five failures lock for 15 minutes from the fifth; then the count starts again.
+    minutes = [0, 1, 2, 3, 4, 5, 18, 19, 20, 21, 22, 23, 24]
+    real = answers("boss", minutes)
+    assert real == answers("nobody-here", minutes)
+    assert [reply.split(":")[0] for reply in real] == (
+        ["unauthorized"] * 5 + ["rate_limited"] * 2 + ["unauthorized"] * 5 + ["rate_limited"])
+    assert not session.query(AuditEntry).filter_by(target="nobody-here").count()
+    # A name no account can have leaves nothing behind (and has nothing to hide).
+    assert answers("no such name!", minutes) == ["unauthorized: 用户名或密码错误"] * 13
+    assert session.query(LoginFailure).filter_by(username="no such name!").count() == 0
+    # Strangers' counts are forgotten a day after their last failure.
+    answers("someone-else", [24 * 60 + 30])
+    assert [row.username for row in session.query(LoginFailure)] == ["someone-else"]
 
 
 def test_wrong_old_passwords_count_towards_the_lockout(api: Api, seeded: dict[str, str]) -> None:
