@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, aliased
 from app.services.accounts import Actor
 from app.services.audit import record_action
 from app.services.errors import ForbiddenError, InvalidRequestError
-from app.services.ledger_check import rebuild_subtrees, rebuild_totals
+from app.services.ledger_check import rebuild_subtrees
 from app.services.units import (
     UnitInput,
-    ancestor_ids,
     check_unit_input,
+    closure_pairs,
     create_unit,
     find_unit,
     is_in_subtree,
@@ -82,15 +82,12 @@ def update_unit_as(session: Session, actor: Actor, code: str, changes: UnitChang
         lock_tree(session)  # before reading what the move changes
         unit = find_unit(session, code)
         _check_changes(unit, changes)
-        ancestors_before = ancestor_ids(session, unit.id)
+        tree_before = closure_pairs(session)
         moved = changes.move and _move(session, unit, changes.parent)
         _apply(unit, changes, now)
         session.flush()
         if moved:
-            rebuild_closure(session)
-            # Only the units that gained or lost the subtree have different figures; those
-            # above both places (the root) and inside the subtree itself do not.
-            rebuild_subtrees(session, ancestors_before ^ ancestor_ids(session, unit.id))
+            rebuild_after_moves(session, tree_before)
         record_action(session, actor, "unit.update", code, _audit_detail(changes), now)
         parent_code = session.scalar(select(Unit.code).where(Unit.id == unit.parent_id))
     return unit_dict(unit, parent_code)
@@ -133,11 +130,17 @@ def _audit_detail(changes: UnitChanges) -> dict[str, Any]:
     return detail
 
 
-def rebuild_tree_and_totals(session: Session) -> None:
-    """After moves: the closure from parent links, then every total from the ledger (inside the
-    caller's write transaction)."""
+def rebuild_after_moves(session: Session, tree_before: set[tuple[int, int]]) -> None:
+    """After moves (inside the caller's write transaction, the tree locked since `tree_before`
+    was read): the closure from parent links, then the subtree figures of exactly the units
+    that gained or lost a descendant. Those above both places of a move (the root) and inside a
+    moved subtree keep theirs, and so do units that only gained units created meanwhile, which
+    have no donations."""
     rebuild_closure(session)
-    rebuild_totals(session)
+    existed = {descendant for _, descendant in tree_before}
+    changed = tree_before ^ closure_pairs(session)
+    rebuild_subtrees(session, {ancestor for ancestor, descendant in changed
+                               if descendant in existed})
 
 
 def require_in_scope(session: Session, actor: Actor, unit: Unit) -> None:

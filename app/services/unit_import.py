@@ -20,8 +20,8 @@ from app.services.accounts import SYSTEM
 from app.services.audit import record_action
 from app.services.errors import InvalidRequestError
 from app.services.numbers import whole_number
-from app.services.unit_admin import rebuild_tree_and_totals
-from app.services.units import KINDS, UNIT_CODE, lock_tree, rebuild_closure
+from app.services.unit_admin import rebuild_after_moves
+from app.services.units import KINDS, UNIT_CODE, closure_pairs, lock_tree, rebuild_closure
 from models import Unit
 from models.database import write_transaction
 
@@ -192,6 +192,7 @@ def import_units(session: Session, rows: list[ImportRow], now: datetime,
                  progress: Progress | None = None) -> ImportReport:
     with write_transaction(session):
         lock_tree(session)
+        tree_before = closure_pairs(session)
         units = {u.code: u for u in session.scalars(select(Unit))}
         by_id = {u.id: u.code for u in units.values()}
         existing = {code: by_id.get(u.parent_id) if u.parent_id else None
@@ -201,7 +202,7 @@ def import_units(session: Session, rows: list[ImportRow], now: datetime,
             raise ImportFileError(problems)
         report, moved = _apply_rows(session, rows, units, existing, now, progress)
         if moved:
-            rebuild_tree_and_totals(session)
+            rebuild_after_moves(session, tree_before)
         else:
             rebuild_closure(session)
         record_action(session, SYSTEM, "unit.import", f"{len(rows)} rows",

@@ -111,10 +111,10 @@ def ancestor_path(session: Session, unit_id: int) -> list[dict[str, str]]:
     return [{"code": r.code, "name": r.name} for r in rows]
 
 
-def ancestor_ids(session: Session, unit_id: int) -> set[int]:
-    """The unit and every unit above it."""
-    return set(session.scalars(text(
-        "SELECT ancestor_id FROM unit_closure WHERE descendant_id = :u"), {"u": unit_id}))
+def closure_pairs(session: Session) -> set[tuple[int, int]]:
+    """The tree as (ancestor, descendant) pairs, each unit its own ancestor too."""
+    return {(int(a), int(d)) for a, d in session.execute(
+        text("SELECT ancestor_id, descendant_id FROM unit_closure"))}
 
 
 def subtree_ids(session: Session, unit_id: int) -> list[int]:

@@ -126,6 +126,41 @@ def test_reimport_moves_a_unit_and_its_totals_follow(api: Api, session: Any) -> 
     assert api.get("/api/units/XF-1").get_json()["path"][1]["code"] == "DX-HC"
 
 
+def test_an_import_recounts_only_the_subtrees_its_moves_change(api: Api, session: Any) -> None:
+    from sqlalchemy import text
+
+    from app.services.ledger_check import LedgerCheck
+
+    tree = GOOD + "DX-HC,黄村镇总工会,DX,town,\nHC-1,黄村第一企业工会,DX-HC,enterprise,\n"
+    _import(session, "units.csv", tree.encode())
+    for n in range(6):
+        paid_donation(api, "XF-1", f"w{n}", quantity=n + 1)  # 2,100 fen
+    paid_donation(api, "HC-1", "w0", quantity=4)  # one of the same donors: 400 fen
+    shards = text("SELECT u.code, count(*) FROM totals t JOIN units u ON u.id = t.unit_id "
+                  "WHERE t.scope = 'subtree' GROUP BY u.code")
+    session.rollback()
+    before = dict(session.execute(shards).all())
+    assert before["DX"] > 1  # payments spread the root's total over several shards
+    # XF-1 moves under a unit the same file creates, HC-1 moves to the street; a new unit
+    # appears under the root.
+    moved = (GOOD.replace("XF-1,兴丰第一企业工会,DX-XF", "XF-1,兴丰第一企业工会,HC-NEW")
+             + "DX-HC,黄村镇总工会,DX,town,\nHC-NEW,黄村新园区工会,DX-HC,park,\n"
+             + "HC-1,黄村第一企业工会,DX-XF,enterprise,\nDX-NEW,新街道总工会,DX,street,\n")
+    report = _import(session, "units.csv", moved.encode())
+    assert report.created == ["HC-NEW", "DX-NEW"] and report.updated == ["XF-1", "HC-1"]
+    session.rollback()
+    after = dict(session.execute(shards).all())
+    assert after["DX"] == before["DX"]  # above every move and every new unit: not recounted
+    assert (after["DX-XF"], after["DX-HC"]) == (1, 1)  # recounted into one shard
+    assert [subtree_total(api, code) for code in ("DX", "DX-XF", "DX-HC", "HC-NEW", "DX-NEW")] \
+        == [2500, 400, 2100, 2100, 0]
+    assert not LedgerCheck.of(session)
+    donors = {code: next(t["donor_count"] for t in api.get(f"/api/units/{code}").get_json()
+                         ["totals"] if t["campaign"] == "one-yuan")
+              for code in ("DX", "DX-XF", "DX-HC")}
+    assert donors == {"DX": 6, "DX-XF": 1, "DX-HC": 6}  # w0 gave in both places: once at DX
+
+
 def test_reimport_lists_missing_units_and_leaves_them(session: Any) -> None:
     _import(session, "units.csv", GOOD.encode())
     without = GOOD.replace("XF-1,兴丰第一企业工会,DX-XF,enterprise,35\n", "")

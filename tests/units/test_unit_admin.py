@@ -135,7 +135,7 @@ def test_tree_changes_wait_for_each_other(api: Api, sessions: Any, session: Any,
                            utc_now())
 
     def between_read_and_rewrite(*args: Any) -> None:
-        if "SELECT ancestor_id FROM unit_closure" in args[2] and not second:
+        if "SELECT ancestor_id, descendant_id FROM unit_closure" in args[2] and not second:
             second.append(threading.Thread(target=move_hc_a))
             second[0].start()
             second[0].join(timeout=1.5)
