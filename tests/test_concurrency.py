@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from app.services.ledger_check import find_drift, find_tally_drift
@@ -109,3 +110,56 @@ def test_units_move_while_payments_land(api: Api, sessions: Any, session: Any) -
     xf = next(t for t in api.get("/api/units/DX-XF").get_json()["totals"]
               if t["campaign"] == "one-yuan")
     assert (hc["total_fen"], xf["total_fen"]) == (total, 0)
+
+
+def _at_once(count: int, call: Any) -> list[int]:
+    """call(n) for n in range(count), from as many threads released together: the statuses."""
+    start, statuses = threading.Barrier(count), []
+
+    def run(n: int) -> None:
+        start.wait()
+        statuses.append(call(n))
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_first_logins_of_one_worker_at_once_all_succeed(api: Api, session: Any,
+                                                        http_server: Any) -> None:
+    # The mini-program's launch and its first page may both log a new worker in at once.
+    import requests
+
+    from models import Worker
+
+    url = http_server[1]
+    for round_ in range(5):
+        statuses = _at_once(THREADS, lambda n, r=round_: requests.post(
+            f"{url}/api/login", json={"code": f"new{r}#{n}"}, timeout=30).status_code)
+        assert statuses == [200] * THREADS
+    session.rollback()
+    openids = list(session.scalars(select(Worker.openid)))
+    assert len(openids) == len(set(openids)) == 5
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/admin/api/campaigns", {"code": "drive", "name": "新项目", "amount_fen": 500}),
+    ("/admin/api/accounts", {"username": "twin", "password": "a long password 1",
+                             "role": "admin"}),
+])
+def test_one_name_created_at_once_is_created_once(api: Api, session: Any, http_server: Any,
+                                                  path: str, body: dict[str, Any]) -> None:
+    import requests
+
+    from tests.admin.helpers import ADMIN, bearer, token_for
+    from tests.helpers import make_admin
+
+    demo_tree(session)
+    make_admin(session, *ADMIN)
+    headers = bearer(token_for(api, *ADMIN))
+    statuses = _at_once(6, lambda _n: requests.post(f"{http_server[1]}{path}", json=body,
+                                                    headers=headers, timeout=30).status_code)
+    assert sorted(statuses) == [201] + [400] * 5

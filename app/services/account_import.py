@@ -20,7 +20,7 @@ from app.services.accounts import (
     add_account,
     check_account_fields,
 )
-from app.services.errors import InvalidRequestError
+from app.services.errors import InvalidRequestError, taken_as
 from app.services.passwords import hash_passwords
 from app.services.unit_import import csv_records
 from models import Account, Role, Unit
@@ -79,7 +79,7 @@ def import_accounts(session: Session, actor: Actor, rows: list[NewAccount],
     session.rollback()  # no transaction stays open through the hashing
     # Hashing is slow on purpose: done before the write transaction, which stays short.
     hashes = hash_passwords([row.password for row in rows])
-    with write_transaction(session):
+    with taken_as("有用户名刚被他人创建，请重新导入"), write_transaction(session):
         _check_against_database(session, rows)  # again: someone may have been quicker
         for row, password_hash in zip(rows, hashes, strict=True):
             add_account(session, actor, row.username, password_hash, row.role, row.unit, now)

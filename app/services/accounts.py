@@ -17,6 +17,7 @@ from app.services.errors import (
     NotFoundError,
     RateLimitedError,
     UnauthorizedError,
+    taken_as,
 )
 from app.services.passwords import check_password, hash_password
 from app.services.tokens import issue_token, read_token
@@ -68,7 +69,7 @@ def create_account(session: Session, actor: Actor, *, username: str, password: s
     actor.require_admin()
     check_account_fields(username, password, role, unit_code)
     password_hash = hash_password(password)  # slow on purpose: before the write lock, not in it
-    with write_transaction(session):
+    with taken_as(f"用户名 {username} 已存在"), write_transaction(session):
         return add_account(session, actor, username, password_hash, role, unit_code, now)
 
 

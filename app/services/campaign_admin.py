@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.services.accounts import Actor
 from app.services.audit import record_action
 from app.services.campaigns import CODE, DEFAULT_CAMPAIGNS, campaign_view, find_campaign
-from app.services.errors import InvalidRequestError
+from app.services.errors import InvalidRequestError, taken_as
 from app.services.figures import parse_date
 from models import Campaign, CampaignStatus
 from models.database import write_transaction
@@ -49,7 +49,7 @@ def create_campaign(session: Session, actor: Actor, code: str, changes: Campaign
         raise InvalidRequestError("项目编码只能包含小写字母、数字和连字符，最长15位")
     if not changes.name or changes.amount_fen is None:
         raise InvalidRequestError("请填写项目名称和每份金额")
-    with write_transaction(session):
+    with taken_as(f"项目编码 {code} 已存在"), write_transaction(session):
         if session.scalar(select(Campaign.id).where(Campaign.code == code)) is not None:
             raise InvalidRequestError(f"项目编码 {code} 已存在")
         campaign = Campaign(code=code, name="", amount_fen=1, goal_fen=0, description="",

@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, text, update
 from sqlalchemy.orm import Session
 
-from app.services.campaigns import find_campaign
+from app.services.campaigns import find_public_campaign
 from app.services.deps import Deps
 from app.services.errors import (
     CampaignClosedError,
@@ -53,7 +53,7 @@ class PlacedOrder:
 def place_order(session: Session, deps: Deps, request: OrderRequest) -> PlacedOrder:
     """Create (or hand back an identical pending) donation and its WeChat Pay order."""
     _check_request(deps, request)
-    campaign = find_campaign(session, request.campaign)
+    campaign = find_public_campaign(session, request.campaign)  # a draft is no campaign yet
     unit = find_unit(session, request.unit)
     _check_open(campaign, unit, deps)
     donation, created = _pending_donation(session, deps, request, campaign, unit)

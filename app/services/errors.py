@@ -3,6 +3,11 @@ app/errors.py maps codes to HTTP statuses in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError
+
 
 class DomainError(Exception):
     code = "invalid_request"
@@ -50,3 +55,14 @@ class RateLimitedError(DomainError):
 class WeChatUnavailableDomainError(DomainError):
     code = "wechat_unavailable"
     default_message = "微信支付暂时不可用，请稍后再试"
+
+
+@contextmanager
+def taken_as(message: str) -> Iterator[None]:
+    """Around a write transaction that adds a row with a unique name it has checked is free:
+    on PostgreSQL a concurrent request may take the name between the check and the commit, and
+    the database refuses the second. Say so as the check would have (400), not as a 500."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise InvalidRequestError(message) from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
@@ -14,11 +14,17 @@ from app.services.errors import (
     WeChatUnavailableDomainError,
 )
 from app.services.tokens import issue_token, read_token
-from models import Worker
+from models.base import UTCDateTime
 from models.database import write_transaction
 from wechat.errors import MiniProgramError, WeChatUnavailableError
 
 PURPOSE = "worker"
+_SEEN = text(
+    "INSERT INTO workers (openid, unionid, created_at, last_login_at) "
+    "VALUES (:openid, :unionid, :now, :now) ON CONFLICT (openid) DO UPDATE SET "
+    "last_login_at = excluded.last_login_at, "
+    "unionid = COALESCE(workers.unionid, excluded.unionid)",
+).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 @dataclass(frozen=True)
@@ -39,12 +45,9 @@ def login(session: Session, deps: Deps, code: str) -> Login:
         raise WeChatUnavailableDomainError("微信登录暂时不可用，请稍后再试") from exc
     now = deps.clock()
     with write_transaction(session):
-        worker = session.scalar(select(Worker).where(Worker.openid == wx.openid))
-        if worker is None:
-            session.add(Worker(openid=wx.openid, unionid=wx.unionid, created_at=now,
-                               last_login_at=now))
-        else:
-            worker.last_login_at = now
+        # One statement, so that two first logins at once (the mini-program's launch and its
+        # first page) both succeed: a check then an insert would fail one on PostgreSQL.
+        session.execute(_SEEN, {"openid": wx.openid, "unionid": wx.unionid, "now": now})
     token = issue_token(deps.secret_key, PURPOSE, {"o": wx.openid})
     return Login(token=token, expires_in=deps.token_ttl_seconds)
 

@@ -14,26 +14,39 @@ T = TypeVar("T")
 def json_body() -> dict[str, Any]:
     if not request.is_json:
         raise InvalidRequestError("请求须为 JSON（Content-Type: application/json）")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # the decoder's own limit, some hundreds of levels down
+        body = None
     if not isinstance(body, dict):
         raise InvalidRequestError("请求内容不是有效的 JSON 对象")
     if not _encodable(body):
-        raise InvalidRequestError("请求内容含有无效的字符")
+        raise InvalidRequestError("请求内容含有无效的字符，或嵌套过深")
     return body
 
 
-def _encodable(value: Any) -> bool:
-    """JSON may carry lone surrogates ("\\ud800") that no database or UTF-8 file can store."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return "\x00" not in value
-    if isinstance(value, dict):
-        return all(_encodable(k) and _encodable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_encodable(v) for v in value)
+# No request of ours nests more than a few levels; deeper is no request of ours.
+MAX_JSON_DEPTH = 32
+
+
+def _encodable(body: Any) -> bool:
+    """JSON may carry lone surrogates ("\\ud800") or NULs that no database or UTF-8 file can
+    store, or nest deeper than any request of ours (walked without recursion)."""
+    pending = [(body, 0)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+            if "\x00" in value:
+                return False
+        elif isinstance(value, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                return False
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
     return True
 
 
