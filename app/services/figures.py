@@ -7,6 +7,7 @@ by `paid_at`, with the indexes on (campaign_id, paid_at) and the closure table.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -70,10 +71,15 @@ def shanghai_text(column: InstrumentedAttribute[datetime | None], dialect: str,
     return func.strftime(sqlite_format, column, "+8 hours")
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(text: str | None, name: str) -> date | None:
     if not text:
         return None
     try:
+        if not _DAY.fullmatch(text):  # fromisoformat also takes 20250301 and 2025-W09-6
+            raise ValueError(text)
         day = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidRequestError(f"参数 {name} 须为日期，如 2025-03-01") from exc

@@ -47,6 +47,7 @@ def test_date_filters_are_shanghai_dates_with_exclusive_end(api: Api,
 
 
 @pytest.mark.parametrize("query", ["status=bogus", "from=2025-13-01", "to=yesterday",
+                                   "from=20250301", "from=2025-W09-6", "to=2025-3-1",
                                    "from=2025-03-02&to=2025-03-01", "limit=0", "limit=501",
                                    "limit=abc", "cursor=-1", "cursor=x", "openid=" + "x" * 65])
 def test_bad_filters_are_400(api: Api, session: Any, query: str) -> None:
