@@ -125,6 +125,20 @@ def test_wechat_down_leaves_orders_pending(session: Any, fake_deps: Deps) -> Non
     assert _status_of(session) == {otn: "pending"}
 
 
+@pytest.mark.parametrize("code, status", [("SIGN_ERROR", 401), ("NO_AUTH", 403),
+                                          ("PARAM_ERROR", 400)])
+def test_a_refused_query_is_reported_as_failed(session: Any, fake_deps: Deps, code: str,
+                                               status: int) -> None:
+    # A wrong key, serial or merchant: every query refused, and nothing really checked.
+    demo_tree(session)
+    otn = _fake_order(session, fake_deps)
+    _expire(session, otn)
+    fake_deps.pay.fail_next = WeChatPayError(code, "refused", status)
+    report = reconcile(session, fake_deps)
+    assert report.failed == [f"{otn}: {code}"] and report.still_pending == 0
+    assert _status_of(session) == {otn: "pending"}
+
+
 def test_close_refused_for_another_reason_is_reported(session: Any, fake_deps: Deps) -> None:
     class _Refuses(FakePay):
         def close_order(self, out_trade_no: str) -> None:

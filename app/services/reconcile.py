@@ -68,7 +68,11 @@ def _settle(session: Session, deps: Deps, row: Row[Any], report: ReconcileReport
     try:
         tx = deps.pay.query_order(row.out_trade_no)
     except WeChatPayError as exc:
-        if exc.code == "ORDER_NOT_EXIST" and now - row.created_at > UNSEEN_GRACE:
+        if exc.code != "ORDER_NOT_EXIST":
+            # Refused (a wrong key, serial or merchant): nothing was checked, and saying
+            # "still pending" would hide it from the operator. The command fails.
+            report.failed.append(f"{row.out_trade_no}: {exc.code}")
+        elif now - row.created_at > UNSEEN_GRACE:
             # Unless, since we asked, a retried tap placed it after all: then it has a prepay_id
             # and, until it expires, can be paid; a payment must find it pending.
             if not _close_locally(session, row.out_trade_no, now, report, unless_payable=True):
