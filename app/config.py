@@ -215,12 +215,18 @@ def _fill_derived(raw: dict[str, dict[str, Any]]) -> None:
     pay["refund_notify_url"] = pay["refund_notify_url"] or f"{base}/wechat/pay/refund-notify"
 
 
+MAX_QUANTITY = 1000
+
+
 def _check(raw: dict[str, dict[str, Any]]) -> None:
     app = raw["app"]
     _require_url("[app].public_url", app["public_url"])
     for key in ("max_quantity", "token_ttl_seconds", "max_body_bytes"):
         if app[key] < 1:
             raise ConfigError(f"[app].{key} must be a positive integer")
+    if app["max_quantity"] > MAX_QUANTITY:
+        # An order's amount is a 32-bit column: the dearest share times this must fit.
+        raise ConfigError(f"[app].max_quantity must be at most {MAX_QUANTITY}")
     if app["timezone"] != "Asia/Shanghai":
         # Dates in figures, filters, exports and order numbers are China Standard Time.
         raise ConfigError('[app].timezone: only "Asia/Shanghai" is supported')
@@ -232,8 +238,9 @@ def _check(raw: dict[str, dict[str, Any]]) -> None:
         raise ConfigError("[redis].url must start with redis:// or rediss://")
     if raw["wechat.pay"]["version"] not in ("v3", "v2"):
         raise ConfigError('[wechat.pay].version must be "v3" or "v2"')
-    if raw["wechat.pay"]["order_expire_minutes"] < 5:
-        raise ConfigError("[wechat.pay].order_expire_minutes must be at least 5")
+    if not 5 <= raw["wechat.pay"]["order_expire_minutes"] <= 120:
+        # A prepay_id lasts two hours: an order handed back again must not outlive it.
+        raise ConfigError("[wechat.pay].order_expire_minutes must be between 5 and 120")
     if raw["wechat.miniprogram"]["env_version"] not in ("release", "trial", "develop"):
         raise ConfigError("[wechat.miniprogram].env_version must be release, trial or develop")
 

@@ -190,3 +190,21 @@ def test_draft_campaigns_are_not_public(api: Api, token: str, session: Any) -> N
     draft, unknown = api.order(token, campaign="ten-yuan"), api.order(token, campaign="no-such")
     _error(draft, 404, "not_found")
     assert draft.get_json() == unknown.get_json()
+
+
+@pytest.mark.parametrize("errcode, expected", [
+    (40029, "unauthorized"), (40163, "unauthorized"), (40226, "unauthorized"),
+    (45011, "rate_limited"),  # the worker's own minute quota
+    (40125, "wechat_unavailable"), (40164, "wechat_unavailable"), (-1, "wechat_unavailable"),
+])
+def test_code2session_errors_are_told_apart(session: Any, fake_deps: Any, errcode: int,
+                                            expected: str) -> None:
+    # A bad code is the worker's to retry; our secret, IP allowlist or quota is ours.
+    from app.services.errors import DomainError
+    from app.services.workers import login
+    from wechat.errors import MiniProgramError
+
+    fake_deps.miniprogram.fail_next = MiniProgramError(errcode, "refused")
+    with pytest.raises(DomainError) as caught:
+        login(session, fake_deps, "alice#1")
+    assert caught.value.code == expected

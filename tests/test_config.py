@@ -53,6 +53,8 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ("[database]\nurl = 'not a url'\n", {}, "[database].url"),
     ("", {"WARMFUND_APP_MAX_QUANTITY": "lots"}, "WARMFUND_APP_MAX_QUANTITY"),
     ("[wechat.pay]\norder_expire_minutes = 1\n", {}, "order_expire_minutes"),
+    ("[wechat.pay]\norder_expire_minutes = 121\n", {}, "order_expire_minutes"),
+    ("[app]\nmax_quantity = 1001\n", {}, "[app].max_quantity"),
     ("[app]\npublic_url = 'ftp://x'\n", {}, "[app].public_url"),
     ("[app]\ntimezone = 'Europe/Berlin'\n", {}, "[app].timezone"),
 ])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
@@ -9,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
 from app.services.errors import (
+    DomainError,
     InvalidRequestError,
+    RateLimitedError,
     UnauthorizedError,
     WeChatUnavailableDomainError,
 )
@@ -19,6 +22,11 @@ from models.database import write_transaction
 from wechat.errors import MiniProgramError, WeChatUnavailableError
 
 PURPOSE = "worker"
+log = logging.getLogger(__name__)
+# code2Session's errcodes about the code itself: invalid, already used, missing; a blocked user.
+_CODE_REFUSED = {40029, 40163, 41008, 40226}
+_TOO_FREQUENT = 45011
+_LOGIN_UNAVAILABLE = "微信登录暂时不可用，请稍后再试"
 _SEEN = text(
     "INSERT INTO workers (openid, unionid, created_at, last_login_at) "
     "VALUES (:openid, :unionid, :now, :now) ON CONFLICT (openid) DO UPDATE SET "
@@ -40,9 +48,9 @@ def login(session: Session, deps: Deps, code: str) -> Login:
     try:
         wx = deps.miniprogram.code_to_session(code)
     except MiniProgramError as exc:
-        raise UnauthorizedError("微信登录失败，请重新进入小程序") from exc
+        raise _login_refused(exc) from exc
     except WeChatUnavailableError as exc:
-        raise WeChatUnavailableDomainError("微信登录暂时不可用，请稍后再试") from exc
+        raise WeChatUnavailableDomainError(_LOGIN_UNAVAILABLE) from exc
     now = deps.clock()
     with write_transaction(session):
         # One statement, so that two first logins at once (the mini-program's launch and its
@@ -50,6 +58,18 @@ def login(session: Session, deps: Deps, code: str) -> Login:
         session.execute(_SEEN, {"openid": wx.openid, "unionid": wx.unionid, "now": now})
     token = issue_token(deps.secret_key, PURPOSE, {"o": wx.openid})
     return Login(token=token, expires_in=deps.token_ttl_seconds)
+
+
+def _login_refused(exc: MiniProgramError) -> DomainError:
+    """A code the worker's mini-program sent is refused as theirs to fix (log in again); a
+    rate limit as a rate limit; anything else (our secret, our IP allowlist, the access token's
+    quota, WeChat busy) is ours, logged, and reported as WeChat unavailable."""
+    if exc.errcode in _CODE_REFUSED:
+        return UnauthorizedError("微信登录失败，请重新进入小程序")
+    if exc.errcode == _TOO_FREQUENT:
+        return RateLimitedError("登录太频繁，请稍后再试")
+    log.error("code2Session failed: %s", exc)
+    return WeChatUnavailableDomainError(_LOGIN_UNAVAILABLE)
 
 
 def openid_from_token(deps: Deps, token: str) -> str:
