@@ -134,6 +134,9 @@ class Donation(Base):
     message: Mapped[str] = mapped_column(String(50), default="")
     status: Mapped[str] = mapped_column(String(10), default=DonationStatus.PENDING.value)
     prepay_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # What the order at WeChat Pay says it is for, fixed when placed: sending the order again
+    # (after a lost reply) must repeat it exactly, whatever was renamed meanwhile.
+    order_description: Mapped[str | None] = mapped_column(String(127), default=None)
     transaction_id: Mapped[str | None] = mapped_column(String(32), unique=True, default=None)
     reported_amount_fen: Mapped[int | None] = mapped_column(Integer, default=None)
     paid_after_close: Mapped[bool] = mapped_column(Boolean, default=False)

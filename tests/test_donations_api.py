@@ -71,3 +71,24 @@ def test_polling_a_pending_order_asks_wechat(api: Api, session: Any) -> None:
     assert api.get(f"/api/donations/{otn}", token).get_json()["status"] == "paid"
     campaign = api.get("/api/campaigns/one-yuan").get_json()
     assert (campaign["total_fen"], campaign["donation_count"]) == (100, 1)
+
+
+def test_an_order_sent_again_after_a_lost_reply_survives_a_rename(api: Api,
+                                                                  session: Any) -> None:
+    # WeChat Pay made the order but its reply was lost; the unit is renamed; the worker taps
+    # again: the same order must be sent again exactly, or WeChat Pay refuses it.
+    from sqlalchemy import update
+
+    from models import Unit
+    from models.tables import donations_table
+
+    demo_tree(session)
+    token = api.login("lin")
+    first = api.order(token)
+    assert first.status_code == 201
+    session.execute(update(donations_table).values(prepay_id=None))  # the reply lost
+    session.execute(update(Unit).where(Unit.code == "DX-XF").values(name="兴丰街道工会联合会"))
+    session.commit()
+    again = api.order(token)
+    assert again.status_code in (200, 201), again.get_json()
+    assert again.get_json()["out_trade_no"] == first.get_json()["out_trade_no"]

@@ -102,7 +102,8 @@ def _pending_donation(session: Session, deps: Deps, request: OrderRequest, campa
             openid=request.openid, quantity=request.quantity,
             amount_fen=campaign.amount_fen * request.quantity, anonymous=request.anonymous,
             message=request.message, status=DonationStatus.PENDING.value, created_at=now,
-            expires_at=now + timedelta(minutes=deps.order_expire_minutes))
+            expires_at=now + timedelta(minutes=deps.order_expire_minutes),
+            order_description=_description(campaign, unit))
         session.add(donation)
     return donation, True
 
@@ -118,10 +119,15 @@ def new_out_trade_no(now: datetime) -> str:
     return "WF" + stamp + "".join(secrets.choice(_ALPHABET) for _ in range(12))
 
 
+def _description(campaign: Campaign, unit: Unit) -> str:
+    return f"{campaign.name}-{unit.name}"[:127]
+
+
 def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign: Campaign,
                       unit: Unit) -> str:
     order = JsapiOrder(
-        out_trade_no=donation.out_trade_no, description=f"{campaign.name}-{unit.name}"[:127],
+        out_trade_no=donation.out_trade_no,
+        description=donation.order_description or _description(campaign, unit),
         amount_fen=donation.amount_fen, openid=donation.openid,
         time_expire=donation.expires_at, attach=f"{unit.code}/{campaign.code}")
     try:
