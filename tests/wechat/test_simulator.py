@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -117,6 +117,9 @@ def test_signature_must_cover_the_exact_body(pay_config: PayConfig) -> None:
         ({"notify_url": "https://example.org/n?x=1"}, "PARAM_ERROR"),
         ({"payer": {}}, "PARAM_ERROR"),
         ({"time_expire": "tomorrow"}, "PARAM_ERROR"),
+        ({"time_expire": "2026-12-02T12:00:00.5+08:00"}, "PARAM_ERROR"),
+        ({"time_expire": "2026-12-02 12:00:00+08:00"}, "PARAM_ERROR"),
+        ({"time_expire": "2026-12-02T12:00:00"}, "PARAM_ERROR"),
         ({"appid": "wx_other"}, "APPID_MCHID_NOT_MATCH"),
     ],
 )
@@ -152,6 +155,20 @@ def test_control_pay_rules(
     assert pay_client.query_order("WF-ctl-1").trade_state == "SUCCESS"
     listed = requests.get(f"{simulator.url}/_sim/orders", timeout=10).json()["orders"]
     assert [o["out_trade_no"] for o in listed] == ["WF-ctl-1"]
+
+
+def test_an_order_past_its_time_expire_cannot_be_paid(
+    pay_client: PayV3Client, pay_config: PayConfig, simulator: SimulatorServer
+) -> None:
+    shanghai = timezone(timedelta(hours=8))
+    past = (datetime.now(shanghai) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    _signed_post(pay_config, "/v3/pay/transactions/jsapi",
+                 _jsapi_body(pay_config, out_trade_no="WF-ctl-exp", time_expire=past))
+    base = f"{simulator.url}/_sim/orders/WF-ctl-exp/pay"
+    assert requests.post(base, json={"notify": False}, timeout=10).status_code == 409
+    assert pay_client.query_order("WF-ctl-exp").trade_state == "NOTPAY"
+    forced = requests.post(base, json={"notify": False, "force": True}, timeout=10)
+    assert forced.status_code == 200
 
 
 def test_paid_order_cannot_be_ordered_again(

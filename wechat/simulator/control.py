@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request, Response
 from wechat.pay_notify import build_notification
 from wechat.simulator.state import SimOrder, SimRefund
 from wechat.simulator.web import json_response, read_json
+from wechat.timeutil import parse_rfc3339
 
 if TYPE_CHECKING:
     from wechat.simulator.app import SimulatorApp
@@ -92,6 +93,12 @@ def _mark_paid(sim: SimulatorApp, order: SimOrder, amount: int) -> None:
         order.trade_state = "SUCCESS"
 
 
+def _expired(sim: SimulatorApp, order: SimOrder) -> bool:
+    expire = order.request.get("time_expire")
+    return (order.trade_state == "NOTPAY" and expire is not None
+            and sim.config.clock() > parse_rfc3339(str(expire)))
+
+
 def pay_order(sim: SimulatorApp, request: Request, out_trade_no: str) -> Response:
     """Pay an order (as the worker would) and notify the merchant `repeat` times."""
     payload = read_json(request, allow_empty=True)
@@ -103,6 +110,9 @@ def pay_order(sim: SimulatorApp, request: Request, out_trade_no: str) -> Respons
             return _error("no such order", 404)
         if order.trade_state == "CLOSED" and not payload.get("force"):
             return _error("order is CLOSED; pass force=true to simulate a close/pay race", 409)
+        if _expired(sim, order) and not payload.get("force"):
+            # As WeChat Pay: past time_expire an unpaid order cannot be paid.
+            return _error("order is past its time_expire; pass force=true to pay it anyway", 409)
         options = _pay_options(payload, order)
         if isinstance(options, str):
             return _error(options)

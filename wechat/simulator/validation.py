@@ -9,6 +9,8 @@ from typing import Any
 from wechat.timeutil import parse_rfc3339
 
 OUT_TRADE_NO = re.compile(r"[0-9A-Za-z_|*\-]{6,32}")
+# WeChat Pay's documented form: yyyy-MM-DDTHH:mm:ss+TIMEZONE, whole seconds, an offset.
+TIME_EXPIRE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", re.ASCII)
 OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_|*@\-]{1,64}")
 
 
@@ -41,9 +43,11 @@ def _optional_fields_error(body: Mapping[str, Any]) -> str | None:
         return "attach must be at most 128 characters"
     if "time_expire" in body:
         try:
+            if not TIME_EXPIRE.fullmatch(str(body["time_expire"])):
+                raise ValueError(body["time_expire"])
             parse_rfc3339(str(body["time_expire"]))
         except ValueError:
-            return "time_expire must be RFC 3339 with an offset"
+            return "time_expire must be yyyy-MM-DDTHH:mm:ss+hh:mm (whole seconds, an offset)"
     return None
 
 
