@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PORT="${PORT:-5000}"
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+  echo "port $PORT is taken (a warmfund already running?); choose another: PORT=5001 ./run.sh" >&2
+  exit 1
+fi
 scripts/setup-venv.sh
 export WARMFUND_APP_PUBLIC_URL="${WARMFUND_APP_PUBLIC_URL:-http://127.0.0.1:$PORT}"
 .venv/bin/warmfund init

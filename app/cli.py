@@ -5,14 +5,16 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import DBAPIError
 
 from app import create_app
 from app.runtime import Runtime
-from app.services import accounts, campaigns, ledger_check, reconcile, unit_import
+from app.services import accounts, campaigns, ledger_check, reconcile, unit_import, units
 from app.services.accounts import SYSTEM
 from app.services.errors import DomainError
 
@@ -28,7 +30,24 @@ def _fail(exc: DomainError) -> None:
     raise click.ClickException(exc.message)
 
 
-@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False,
+class _Group(FlaskGroup):
+    """Flask's group, saying in one line what to do when the database has no schema yet."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            missing = "no such table" in str(exc.orig) or (
+                type(exc.orig).__name__ == "UndefinedTable")
+            if not missing:
+                raise
+            raise click.ClickException(
+                "this database has no warmfund tables yet: run `warmfund init` first (the "
+                "development database is instance/warmfund.db under the current folder)"
+            ) from exc
+
+
+@click.group(cls=_Group, create_app=create_app, add_version_option=False,
              load_dotenv=False)
 def main() -> None:
     """warmfund — 一元捐 / 十元捐 donations for the union's relief fund."""
@@ -58,14 +77,20 @@ def _load_demo(session: object, rt: Runtime) -> None:
     from sqlalchemy.orm import Session
 
     assert isinstance(session, Session)
-    rows = unit_import.read_rows(DEMO_UNITS.name, DEMO_UNITS.read_bytes())
-    report = unit_import.import_units(session, rows, rt.deps.clock())
-    click.echo(f"demo units: {len(report.created)} created, {len(report.updated)} updated")
-    if rt.settings.development and not accounts.list_accounts(session):
+    if units.count_units(session):
+        # Never over what someone changed while trying things out.
+        click.echo("demo units: a unit tree is already there (left as it is)")
+    else:
+        rows = unit_import.read_rows(DEMO_UNITS.name, DEMO_UNITS.read_bytes())
+        report = unit_import.import_units(session, rows, rt.deps.clock())
+        click.echo(f"demo units: {len(report.created)} created")
+    path = rt.settings.instance_dir / "dev-admin-password.txt"
+    if rt.settings.development and path.exists():
+        click.echo(f"development admin: admin / {path.read_text().strip()}  (from {path})")
+    elif rt.settings.development and not accounts.list_accounts(session):
         password = secrets.token_urlsafe(9)
         accounts.create_account(session, SYSTEM, username="admin", password=password,
                                 role="admin", unit_code=None, now=rt.deps.clock())
-        path = rt.settings.instance_dir / "dev-admin-password.txt"
         path.write_text(password + "\n")
         path.chmod(0o600)
         click.echo(f"development admin: admin / {password}  (also in {path})")

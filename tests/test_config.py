@@ -112,3 +112,15 @@ def test_production_requires_secret_key(tmp_path: Path, monkeypatch: pytest.Monk
     config["app"]["secret_key"] = ""
     with pytest.raises(ConfigError, match=r"\[app\]\.secret_key is required"):
         create_app(config)
+
+
+def test_the_cli_says_to_run_init_on_an_empty_database(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    env = {"WARMFUND_APP_INSTANCE_DIR": str(tmp_path),
+           "WARMFUND_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    result = CliRunner().invoke(main, ["admin", "list"], env=env)
+    assert result.exit_code == 1
+    assert "run `warmfund init` first" in result.output and "Traceback" not in result.output

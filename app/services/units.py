@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.services.errors import InvalidRequestError, NotFoundError
@@ -36,6 +36,10 @@ def check_unit_input(data: UnitInput) -> None:
         raise InvalidRequestError("单位类型无效：" + "、".join(sorted(KINDS)))
     if data.headcount is not None and not 0 <= data.headcount <= 10_000_000:
         raise InvalidRequestError("职工人数无效")
+
+
+def count_units(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Unit)) or 0)
 
 
 def find_unit(session: Session, code: str) -> Unit:

@@ -50,7 +50,7 @@ def _streamed(make: Callable[[Session], Iterator[bytes]]) -> Iterator[bytes]:
 def donations_csv() -> Response:
     actor, wanted, now = current_actor(), donation_filter(), deps().clock()
     body = _streamed(lambda s: exports.csv_chunks(s, actor, wanted, now))
-    return Response(body, mimetype=CSV_TYPE,
+    return Response(body, content_type=CSV_TYPE,
                     headers=attachment(exports.export_filename(wanted, "csv")))
 
 
@@ -76,7 +76,7 @@ def _report_name(suffix: str) -> str:
 
 @bp.get("/units-report.csv")
 def report_as_csv() -> Response:
-    return Response(report_csv(_report("csv")), mimetype=CSV_TYPE,
+    return Response(report_csv(_report("csv")), content_type=CSV_TYPE,
                     headers=attachment(_report_name("csv")))
 
 

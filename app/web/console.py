@@ -102,7 +102,8 @@ def login_submit() -> BaseResponse | tuple[str, int]:
         token = login(request.form.get("username", ""), request.form.get("password", ""))
     except DomainError as exc:
         flash(exc.message, "error")
-        return render_template("admin/login.html", next=request.form.get("next", "")), 401
+        return render_template("admin/login.html", next=request.form.get("next", ""),
+                               username=request.form.get("username", "")), 401
     sign_in(token)
     return redirect(_own_page(request.form.get("next", "")))
 

@@ -105,7 +105,7 @@ def accounts_import() -> Response | BaseResponse:
         return back("console.manage.accounts_page")
     # The generated passwords are shown once, as a download, and never stored in clear.
     body = "\ufeff" + account_import.credentials_csv(created)
-    return Response(body.encode("utf-8"), mimetype="text/csv; charset=utf-8", headers={
+    return Response(body.encode("utf-8"), content_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="new-accounts.csv"',
         "Cache-Control": "no-store"})
 

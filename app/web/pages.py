@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.services import campaigns, entry, qr_codes, wxacode
 from app.services.errors import NotFoundError
@@ -108,6 +109,13 @@ def _font_unavailable(target: QrTarget) -> tuple[Response, int]:
     message = ("服务器没有安装中文字体，暂时无法生成 PNG 海报；请下载 PDF 海报：" + pdf
                + "（管理员可安装 fonts-wqy-microhei 或设置 [qr].font_path）")
     return jsonify({"error": {"code": "font_unavailable", "message": message}}), 503
+
+
+@bp.get("/")
+def home() -> BaseResponse:
+    """Workers arrive at a unit's landing page (/d/…) from its code; whoever opens the bare
+    address is staff looking for the console."""
+    return redirect(url_for("console.pages.dashboard_page"))
 
 
 @bp.get("/d/<unit_code>/<campaign_code>")

@@ -84,10 +84,14 @@ def _csrf(page: bytes) -> str:
 def test_console_login_uses_a_safe_session_cookie(api: Api, session: Any) -> None:
     _setup(api, session)
     client = api.app.test_client()
+    assert client.get("/").headers["Location"] == "/admin/"  # the bare address: the console
     assert client.get("/admin/").status_code == 302
     page = client.get("/admin/login")
     no_csrf = client.post("/admin/login", data={"username": "boss", "password": ADMIN[1]})
     assert no_csrf.status_code == 403
+    wrong = client.post("/admin/login", data={"username": "boss", "password": "not it",
+                                              "csrf_token": _csrf(page.data)})
+    assert wrong.status_code == 401 and b'value="boss"' in wrong.data  # typed once is enough
     reply = client.post("/admin/login", data={"username": "boss", "password": ADMIN[1],
                                               "csrf_token": _csrf(page.data),
                                               "next": "//evil.example/"})
@@ -123,7 +127,7 @@ def test_console_import_hands_back_generated_passwords(api: Api, session: Any) -
     token = _csrf(client.get("/admin/accounts").data)
     reply = client.post("/admin/accounts/import", content_type="multipart/form-data", data={
         "csrf_token": token, "file": (io.BytesIO(b"username,unit\nxf1,DX-XF\n"), "a.csv")})
-    assert reply.status_code == 200 and reply.mimetype == "text/csv"
+    assert reply.status_code == 200 and reply.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(reply.data.decode("utf-8-sig"))))
     assert rows[1][:3] == ["xf1", "DX-XF", "organizer"]
     assert token_for(api, "xf1", rows[1][3])
