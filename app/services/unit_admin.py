@@ -47,6 +47,23 @@ def list_units(session: Session, actor: Actor) -> list[dict[str, Any]]:
     return [unit_dict(u, parent_code) for u, parent_code in session.execute(query)]
 
 
+def units_in_tree_order(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """The units the actor may see, each under its parent (in the order they were added), with
+    its `depth` below the highest unit shown: the console's list of codes and posters."""
+    units = list_units(session, actor)
+    codes = {u["code"] for u in units}
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for unit in units:  # by id: the order of creation, which an import keeps from its file
+        children.setdefault(unit["parent"] if unit["parent"] in codes else None, []).append(unit)
+    ordered: list[dict[str, Any]] = []
+    pending = [(unit, 0) for unit in reversed(children.get(None, []))]
+    while pending:
+        unit, depth = pending.pop()
+        ordered.append({**unit, "depth": depth})
+        pending.extend((child, depth + 1) for child in reversed(children.get(unit["code"], [])))
+    return ordered
+
+
 def unit_dict(unit: Unit, parent_code: str | None) -> dict[str, Any]:
     return {"code": unit.code, "name": unit.name, "parent": parent_code, "kind": unit.kind,
             "headcount": unit.headcount, "active": unit.active}

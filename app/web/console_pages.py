@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from app.services import campaign_admin, dashboard, donation_admin, reports
+from app.services import campaign_admin, dashboard, donation_admin, reports, unit_admin
 from app.services.charts import bars
 from app.services.exports import STATUS_NAMES
 from app.services.views import yuan
@@ -83,3 +83,16 @@ def reports_page() -> str:
     return render_template("admin/reports.html", report=report, args=args,
                            campaign=campaign,
                            campaigns=campaign_admin.list_campaigns_admin(get_session()))
+
+
+@bp.get("/units")
+@signed_in
+def units_page() -> str:
+    """Every unit in reach with its landing page, QR codes, mini-program code and posters for
+    one campaign, and the ZIP of a unit's whole subtree."""
+    public = [c for c in campaign_admin.list_campaigns_admin(get_session())
+              if c["status"] != "draft"]
+    wanted = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
+    campaign = next((c for c in public if c["code"] == wanted), public[0] if public else None)
+    return render_template("admin/units.html", campaign=campaign, campaigns=public,
+                           units=unit_admin.units_in_tree_order(get_session(), actor()))

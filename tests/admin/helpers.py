@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.helpers import Api, demo_tree, make_admin
@@ -55,3 +56,15 @@ def error_code(reply: Any) -> str:
     assert isinstance(body, dict) and set(body) == {"error"}, reply.data[:200]
     assert body["error"]["message"], body
     return str(body["error"]["code"])
+
+
+def console_as(api: Api, username: str, password: str) -> Any:
+    """A test client signed in to the console (cookie session) as `username`."""
+    client = api.app.test_client()
+    page = client.get("/admin/login")
+    found = re.search(rb'name="csrf_token" value="([^"]+)"', page.data)
+    assert found is not None
+    signed_in = client.post("/admin/login", data={"username": username, "password": password,
+                                                  "csrf_token": found.group(1).decode()})
+    assert signed_in.status_code == 302, signed_in.data
+    return client
