@@ -179,7 +179,9 @@ def test_amount_mismatch_is_disputed_never_counted(api: Api, session: Any, order
     assert _totals(api) == (0, 0, 0)
     donation = session.scalar(select(Donation))
     assert (donation.status, donation.reported_amount_fen) == ("disputed", 1)
-    assert [a.kind for a in session.scalars(select(Anomaly))] == ["amount_mismatch"]
+    ordered = f"{donation.amount_fen // 100}.00"
+    assert [(a.kind, a.detail) for a in session.scalars(select(Anomaly))] == [
+        ("amount_mismatch", f"支付金额 0.01 元与订单金额 {ordered} 元不符，未计入")]
 
 
 def test_unknown_order_is_acknowledged_as_an_anomaly(api: Api, session: Any, order: Any) -> None:

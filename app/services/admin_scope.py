@@ -72,3 +72,7 @@ def unit_directory(session: Session, scope: ViewScope | None = None) -> dict[int
 def campaign_codes(session: Session) -> dict[int, str]:
     return {cid: code for cid, code in session.execute(select(Campaign.id, Campaign.code))}
 
+
+def campaign_names(session: Session) -> dict[int, str]:
+    return {cid: name for cid, name in session.execute(select(Campaign.id, Campaign.name))}
+

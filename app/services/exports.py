@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.services.accounts import Actor
-from app.services.admin_scope import campaign_codes, unit_directory
+from app.services.admin_scope import campaign_names, unit_directory
 from app.services.audit import record_action
 from app.services.donation_admin import (
     DonationFilter,
@@ -69,7 +69,8 @@ class _Formatter:
                         Donation.amount_fen, Donation.anonymous, Donation.message,
                         Donation.openid, shanghai_text(Donation.created_at, dialect),
                         shanghai_text(Donation.paid_at, dialect))
-        self.campaigns = campaign_codes(session)
+        # The finance office reads 一元捐, not one-yuan; names are typed by people too.
+        self.campaigns = {cid: safe_text(name) for cid, name in campaign_names(session).items()}
         # Unit names are typed by people too: defused once here, not per row.
         directory = unit_directory(session)
         self.units = {uid: (safe_text(u.code), safe_text(u.name))

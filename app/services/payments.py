@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.services.deps import Deps
 from app.services.payments_pg import record_notified_payment
 from app.services.totals import count_paid
+from app.services.views import yuan
 from models import Anomaly, Notification
 from models.database import is_postgres, write_transaction
 from models.tables import donations_table
@@ -117,14 +118,15 @@ def _classify_unpaid(session: Session, tx: Transaction, now: datetime) -> str:
         + lock), {"otn": tx.out_trade_no}).first()
     if row is None:
         _anomaly(session, "unknown_order", tx.out_trade_no, now,
-                 f"未知订单的支付通知：{tx.transaction_id}，金额 {tx.amount_total} 分")
+                 f"未知订单的支付通知：{tx.transaction_id}，金额 {yuan(tx.amount_total or 0)} 元")
         return UNKNOWN_ORDER
     if row.transaction_id == tx.transaction_id:
         return DUPLICATE
     if row.status in ("pending", "closed"):
         session.execute(_mark("disputed", tx, now))
         _anomaly(session, "amount_mismatch", tx.out_trade_no, now,
-                 f"支付金额 {tx.amount_total} 分与订单金额 {row.amount_fen} 分不符，未计入")
+                 f"支付金额 {yuan(tx.amount_total or 0)} 元与订单金额 "
+                 f"{yuan(row.amount_fen)} 元不符，未计入")
         return DISPUTED
     _anomaly(session, "conflicting_payment", tx.out_trade_no, now,
              f"订单已有支付 {row.transaction_id}，又收到 {tx.transaction_id}")

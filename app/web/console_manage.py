@@ -15,6 +15,43 @@ from app.web.parsing import query_arg
 
 bp = Blueprint("manage", __name__)
 
+# What the audit page shows a clerk for the codes the API and the database keep.
+VERDICT_NAMES = {
+    "recorded": "已入账", "duplicate": "重复通知（已忽略）",
+    "paid_after_close": "关单后支付（已入账）", "disputed": "金额不符（未入账）",
+    "unknown_order": "未知订单", "conflict": "单号冲突",
+    "ignored": "无需处理", "not_success": "未支付成功", "refunded_outside": "商户平台已退款",
+    "bad_signature": "签名错误（已拒绝）", "stale": "时间戳过期（已拒绝）",
+    "unknown_serial": "未知证书（已拒绝）", "signtest": "签名探测（已拒绝）",
+    "decrypt_failed": "解密失败", "malformed": "报文格式错误", "wrong_merchant": "非本商户",
+}
+KIND_NAMES = {"payment": "支付", "refund": "退款"}
+ACTION_NAMES = {
+    "account.login": "登录", "account.login_failed": "登录失败", "account.locked": "账号锁定",
+    "account.logout": "退出登录", "account.create": "创建账号", "account.disable": "停用账号",
+    "account.enable": "启用账号", "account.reset_password": "重置密码",
+    "account.change_password": "修改密码", "anomaly.resolve": "处理异常",
+    "campaign.create": "新建项目", "campaign.update": "修改项目",
+    "export.donations": "导出捐款明细", "export.report": "导出单位报表",
+    "notification.view": "查看通知原文", "unit.create": "新建单位", "unit.update": "修改单位",
+    "unit.import": "导入单位", "unit.qr_bundle": "下载二维码包",
+}
+
+
+@bp.app_template_filter("verdict_name")
+def _verdict_name(code: str) -> str:
+    return VERDICT_NAMES.get(code, code)
+
+
+@bp.app_template_filter("kind_name")
+def _kind_name(code: str) -> str:
+    return KIND_NAMES.get(code, code)
+
+
+@bp.app_template_filter("action_name")
+def _action_name(code: str) -> str:
+    return ACTION_NAMES.get(code, code)
+
 
 def _fen(name: str) -> int | None:
     """A yuan amount typed into a form ("1", "1.5", "10.00") as fen; blank -> None."""

@@ -68,9 +68,10 @@ def donations_page() -> str:
         get_session(), actor(), wanted, query_arg("cursor", max_length=20),
         donation_admin.parse_limit(query_arg("limit", max_length=5)))
     args = _link_args("cursor")
+    campaigns = campaign_admin.list_campaigns_admin(get_session())
     return render_template("admin/donations.html", page=page, f=wanted, args=args,
-                           statuses=STATUS_NAMES,
-                           campaigns=campaign_admin.list_campaigns_admin(get_session()))
+                           statuses=STATUS_NAMES, campaigns=campaigns,
+                           campaign_names={c["code"]: c["name"] for c in campaigns})
 
 
 @bp.get("/reports")

@@ -79,7 +79,7 @@ def test_csv_export_is_excel_friendly(api: Api, seeded: dict[str, str], session:
                            "金额(元)"]
     carol = next(r for r in rows[1:] if seeded["carol"] in r[0])
     assert carol[0] == f'="{seeded["carol"]}"' and carol[1].startswith('="')
-    assert (carol[2], carol[7], carol[8]) == ("已支付", "2.00", "是")
+    assert (carol[2], carol[3], carol[7], carol[8]) == ("已支付", "一元捐", "2.00", "是")
     assert carol[9] == "'=HYPERLINK(1)"
     assert carol[11][:4] == str(datetime.now(SHANGHAI).year) and len(carol[11]) == 19
     # The database formats the times; they must read as Python's own conversion does.

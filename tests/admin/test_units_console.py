@@ -58,3 +58,14 @@ def _csrf(client: Any) -> str:
     found = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/admin/").data.decode())
     assert found is not None
     return found.group(1)
+
+
+def test_the_audit_page_speaks_chinese(api: Api, session: Any) -> None:
+    seed(api, session)  # sign-ins and three paid donations
+    client = console_as(api, *ADMIN)
+    page = client.get("/admin/audit").data.decode()
+    assert ">已入账</span>" in page and 'title="recorded"' in page
+    assert "<td>支付</td>" in page and ">登录</td>" in page
+    notification = re.search(r'href="(/admin/notifications/\d+)"', page)
+    assert notification is not None
+    assert "· 已入账</h1>" in client.get(notification.group(1)).data.decode()
