@@ -159,6 +159,8 @@ def _xlsx_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> I
         workbook = xlsxwriter.Workbook(path, XLSX_TEXT_AS_TEXT | {"constant_memory": True})
         sheet = workbook.add_worksheet("捐款明细")
         money = workbook.add_format({"num_format": "0.00"})
+        # Times as Excel dates (Asia/Shanghai wall time), so finance can sort and filter them.
+        when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         sheet.set_column(0, 1, 30)
         sheet.set_column(10, 12, 20)
         sheet.write_row(0, 0, HEADERS)
@@ -166,7 +168,10 @@ def _xlsx_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> I
             cells = formatter.cells(row)
             sheet.write_row(index, 0, cells[:7])
             sheet.write_number(index, 7, cells[7] / 100, money)
-            sheet.write_row(index, 8, cells[8:])
+            sheet.write_row(index, 8, cells[8:11])
+            for column, text in ((11, cells[11]), (12, cells[12])):
+                if text:
+                    sheet.write_datetime(index, column, datetime.fromisoformat(text), when)
         workbook.close()
         with open(path, "rb") as fh:
             while chunk := fh.read(CHUNK):

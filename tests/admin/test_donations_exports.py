@@ -102,6 +102,12 @@ def test_xlsx_export_matches_the_list(api: Api, seeded: dict[str, str]) -> None:
     assert alice[7] == pytest.approx(3.00) and alice[4] == "HC-A1"
     carol = next(r for r in rows[1:] if r[0] == seeded["carol"])
     assert carol[9] == "'=HYPERLINK(1)"
+    # Times are dates to Excel (Shanghai wall time), as in the CSV.
+    csv_rows = list(csv.reader(io.StringIO(api.get("/admin/export/donations.csv",
+                                                   seeded["admin"]).data.decode("utf-8-sig"))))
+    as_csv = next(r for r in csv_rows if seeded["carol"] in r[0])
+    assert isinstance(carol[11], datetime) and isinstance(carol[12], datetime)
+    assert (str(carol[11]), str(carol[12])) == (as_csv[11], as_csv[12])
 
 
 def test_units_report_files_upward(api: Api, seeded: dict[str, str]) -> None:
