@@ -114,15 +114,14 @@ def _children_of(units: dict[int, UnitInfo]) -> dict[int, list[int]]:
 
 
 def _tree_order(units: dict[int, UnitInfo], children: dict[int, list[int]]) -> list[int]:
-    """Depth first from the top units, children in code order."""
+    """Depth first from the top units, children in the order they were added (an import keeps
+    its file's order), as the console's list of units shows them."""
     order: list[int] = []
-    stack = sorted((u.id for u in units.values() if u.parent_id not in units),
-                   key=lambda i: units[i].code, reverse=True)
+    stack = sorted((u.id for u in units.values() if u.parent_id not in units), reverse=True)
     while stack:
         current = stack.pop()
         order.append(current)
-        stack.extend(sorted(children.get(current, []), key=lambda i: units[i].code,
-                            reverse=True))
+        stack.extend(sorted(children.get(current, []), reverse=True))
     return order
 
 
@@ -132,7 +131,7 @@ def _group(parent: UnitInfo, child_ids: list[int], units: dict[int, UnitInfo],
     own = figures.own_of(parent.id)
     if own.donation_count:
         rows.append(ReportRow("self", parent.code, f"{parent.name}（本级）", parent.name, own))
-    for child_id in sorted(child_ids, key=lambda i: units[i].code):
+    for child_id in sorted(child_ids):
         child = units[child_id]
         rows.append(ReportRow("unit", child.code, child.name, parent.name,
                               figures.subtree_of(child_id)))

@@ -122,6 +122,8 @@ def test_units_report_files_upward(api: Api, seeded: dict[str, str]) -> None:
     assert own[3:] == ["1", "1", "2.00"]
     total = next(r for r in rows if len(r) > 1 and r[1] == "合计")
     assert total[3:] == ["3", "3", "6.00"]
+    # Children in the order they were added (DX-XF before DX-HC), as the console lists them.
+    assert [r[0] for r in rows if len(r) > 2 and r[2] == "DX 工会"] == ["DX-XF", "DX-HC"]
 
 
 def test_units_report_xlsx_and_pdf(api: Api, seeded: dict[str, str]) -> None:
