@@ -116,6 +116,10 @@ def _read_password() -> str:
               help="Read the password from one line of standard input.")
 @with_appcontext
 def admin_create(name: str, role: str, unit_code: str | None, password_stdin: bool) -> None:
+    """Create an account NAME; the password comes on standard input.
+
+    echo 'a long password' | warmfund admin create boss --role admin --password-stdin
+    """
     rt = _runtime()
     password = _read_password()
     with rt.sessions() as session:
@@ -130,6 +134,7 @@ def admin_create(name: str, role: str, unit_code: str | None, password_stdin: bo
 @admin_group.command("list")
 @with_appcontext
 def admin_list() -> None:
+    """Every account: username, role, unit, active or disabled."""
     with _runtime().sessions() as session:
         for a in accounts.list_accounts(session):
             state = "active" if a["active"] else "disabled"
@@ -140,6 +145,7 @@ def admin_list() -> None:
 @click.argument("name")
 @with_appcontext
 def admin_disable(name: str) -> None:
+    """Disable account NAME; its tokens and console sessions stop working at once."""
     rt = _runtime()
     with rt.sessions() as session:
         try:
@@ -151,9 +157,11 @@ def admin_disable(name: str) -> None:
 
 @admin_group.command("reset-password")
 @click.argument("name")
-@click.option("--password-stdin", is_flag=True, required=True)
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Read the new password from one line of standard input.")
 @with_appcontext
 def admin_reset_password(name: str, password_stdin: bool) -> None:
+    """Set a new password for account NAME (and unlock it)."""
     rt = _runtime()
     password = _read_password()
     with rt.sessions() as session:
