@@ -69,3 +69,14 @@ def test_the_audit_page_speaks_chinese(api: Api, session: Any) -> None:
     notification = re.search(r'href="(/admin/notifications/\d+)"', page)
     assert notification is not None
     assert "· 已入账</h1>" in client.get(notification.group(1)).data.decode()
+
+
+def test_the_daily_chart_labels_today(api: Api, session: Any) -> None:
+    from datetime import datetime
+
+    from app.services.views import SHANGHAI
+
+    seed(api, session)
+    page = console_as(api, *ADMIN).get("/admin/").data.decode()
+    today = datetime.now(SHANGHAI).strftime("%m-%d")
+    assert re.search(rf'<text x="[\d.]+" y="176">{today}</text>', page)
