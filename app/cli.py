@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 from app import create_app
 from app.runtime import Runtime
@@ -31,7 +35,27 @@ def _fail(exc: DomainError) -> None:
 
 
 class _Group(FlaskGroup):
-    """Flask's group, saying in one line what to do when the database has no schema yet."""
+    """Flask's group, saying in one line what to do when the database has no schema yet, and
+    where the development server's stand-in of WeChat listens."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if cmd_name != "run" or command is None or command.callback is None:
+            return command
+        serve = command.callback
+
+        @functools.wraps(serve)
+        def announced(*args: Any, **kwargs: Any) -> Any:
+            # The app is loaded once: Flask's run command reuses it.
+            stand_in = ctx.ensure_object(ScriptInfo).load_app().extensions["warmfund"].simulator
+            if stand_in is not None:  # its control endpoints (/_sim/…) are on its own port
+                click.echo(f" * WeChat stand-in on {stand_in.url} (GET {stand_in.url}/_sim/state)",
+                           err=True)
+            return serve(*args, **kwargs)
+
+        return click.Command(cmd_name, params=command.params, callback=announced,
+                             help=command.help, short_help=command.short_help,
+                             context_settings=command.context_settings)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -73,10 +97,7 @@ def init_command(demo: bool | None) -> None:
     click.echo(f"schema is up to date; campaigns created: {', '.join(created) or 'none'}")
 
 
-def _load_demo(session: object, rt: Runtime) -> None:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
+def _load_demo(session: Session, rt: Runtime) -> None:
     if units.count_units(session):
         # Never over what someone changed while trying things out.
         click.echo("demo units: a unit tree is already there (left as it is)")
@@ -84,10 +105,22 @@ def _load_demo(session: object, rt: Runtime) -> None:
         rows = unit_import.read_rows(DEMO_UNITS.name, DEMO_UNITS.read_bytes())
         report = unit_import.import_units(session, rows, rt.deps.clock())
         click.echo(f"demo units: {len(report.created)} created")
+    if rt.settings.development:
+        _development_admin(session, rt)
+
+
+def _development_admin(session: Session, rt: Runtime) -> None:
+    """Make the development admin in a database without accounts, or say how to sign in."""
     path = rt.settings.instance_dir / "dev-admin-password.txt"
-    if rt.settings.development and path.exists():
-        click.echo(f"development admin: admin / {path.read_text().strip()}  (from {path})")
-    elif rt.settings.development and not accounts.list_accounts(session):
+    names = {a["username"] for a in accounts.list_accounts(session)}
+    if "admin" in names:
+        known = path.read_text().strip() if path.exists() else ""
+        if known and accounts.has_password(session, "admin", known):
+            click.echo(f"development admin: admin / {known}  (from {path})")
+        else:
+            click.echo("development admin: admin, with a password changed since (set one with "
+                       "`warmfund admin reset-password admin --password-stdin`)")
+    elif not names:
         password = secrets.token_urlsafe(9)
         accounts.create_account(session, SYSTEM, username="admin", password=password,
                                 role="admin", unit_code=None, now=rt.deps.clock())

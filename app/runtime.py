@@ -4,7 +4,6 @@ local stand-in of WeChat."""
 from __future__ import annotations
 
 import atexit
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,9 +82,6 @@ def _start_simulator(settings: Settings) -> SimulatorServer | None:
             server = SimulatorServer(simulator_config_from_dev_credentials(creds))
             server.start()
             atexit.register(server.stop)
-            # Where its control endpoints (/_sim/…) are: a newcomer has no other way to know.
-            print(f" * WeChat stand-in on {server.url} (GET {server.url}/_sim/state)",
-                  file=sys.stderr)
             _simulators[str(creds.directory)] = server
     wechat["api_base"] = pay["api_base"] = server.url
     return server

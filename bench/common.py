@@ -86,16 +86,22 @@ def run_wrk(url: str, script: Path, seconds: int, connections: int) -> dict[str,
             "requests": float(sent.group(1)) if sent else 0.0}
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU the processes have used so far (those that exited count 0)."""
-    total = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU each process has used so far (those gone are left out)."""
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two cpu_seconds() readings by the processes alive at the second (one
+    that ended in between is left out, rather than counted as giving its CPU back)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def workers_of(proc: subprocess.Popen[bytes]) -> list[int]:

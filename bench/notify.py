@@ -44,6 +44,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.common import (  # noqa: E402
     WORKERS,
+    cpu_between,
     cpu_seconds,
     free_port,
     fresh_database,
@@ -236,11 +237,11 @@ def _measure_both(env: dict[str, str], scripts: list[Path],
 def _timed_run(url: str, workers: list[int], script: Path,
                args: argparse.Namespace) -> dict[str, float]:
     """One wrk run, with the CPU its server's workers and PostgreSQL spent meanwhile."""
-    postgres = postgres_pids()
-    before = cpu_seconds(workers), cpu_seconds(postgres)
+    before = cpu_seconds(workers), cpu_seconds(postgres_pids())
     run = run_wrk(url, script, args.seconds, args.connections)
-    return {**run, "worker_cpu": cpu_seconds(workers) - before[0],
-            "postgres_cpu": cpu_seconds(postgres) - before[1]}
+    # PostgreSQL read afresh: a backend that started during the round counts from zero.
+    return {**run, "worker_cpu": cpu_between(before[0], cpu_seconds(workers)),
+            "postgres_cpu": cpu_between(before[1], cpu_seconds(postgres_pids()))}
 
 
 def _summary(runs: list[dict[str, float]]) -> dict[str, float]:

@@ -243,6 +243,7 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     token_generation: Mapped[int] = mapped_column(Integer, default=0)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -252,12 +253,12 @@ class LoginFailure(Base):
     account's own are: a 429 after the fifth must not tell a stranger that a name exists."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_updated", "updated_at"),)
+    __table_args__ = (Index("ix_login_failures_last_failed", "last_failed_at"),)
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -83,3 +84,20 @@ def make_admin(session: Any, username: str = "boss", password: str = "correct ho
                role: str = "admin", unit: str | None = None) -> None:
     create_account(session, SYSTEM, username=username, password=password, role=role,
                    unit_code=unit, now=utc_now())
+
+
+def at_once(count: int, call: Any) -> list[Any]:
+    """call(n) for n in range(count), from as many threads released together: what each
+    returned, in the order they finished."""
+    start, results = threading.Barrier(count), []
+
+    def run(n: int) -> None:
+        start.wait()
+        results.append(call(n))
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

@@ -15,7 +15,7 @@ from app.services.ledger_check import find_drift, find_tally_drift
 from app.services.payments import ReceivedNotice, handle_payment_notification
 from models import Donation
 from tests import notices
-from tests.helpers import Api, demo_tree
+from tests.helpers import Api, at_once, demo_tree
 
 THREADS = 8
 
@@ -112,22 +112,6 @@ def test_units_move_while_payments_land(api: Api, sessions: Any, session: Any) -
     assert (hc["total_fen"], xf["total_fen"]) == (total, 0)
 
 
-def _at_once(count: int, call: Any) -> list[int]:
-    """call(n) for n in range(count), from as many threads released together: the statuses."""
-    start, statuses = threading.Barrier(count), []
-
-    def run(n: int) -> None:
-        start.wait()
-        statuses.append(call(n))
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return statuses
-
-
 def test_first_logins_of_one_worker_at_once_all_succeed(api: Api, session: Any,
                                                         http_server: Any) -> None:
     # The mini-program's launch and its first page may both log a new worker in at once.
@@ -137,7 +121,7 @@ def test_first_logins_of_one_worker_at_once_all_succeed(api: Api, session: Any,
 
     url = http_server[1]
     for round_ in range(5):
-        statuses = _at_once(THREADS, lambda n, r=round_: requests.post(
+        statuses = at_once(THREADS, lambda n, r=round_: requests.post(
             f"{url}/api/login", json={"code": f"new{r}#{n}"}, timeout=30).status_code)
         assert statuses == [200] * THREADS
     session.rollback()
@@ -160,6 +144,6 @@ def test_one_name_created_at_once_is_created_once(api: Api, session: Any, http_s
     demo_tree(session)
     make_admin(session, *ADMIN)
     headers = bearer(token_for(api, *ADMIN))
-    statuses = _at_once(6, lambda _n: requests.post(f"{http_server[1]}{path}", json=body,
+    statuses = at_once(6, lambda _n: requests.post(f"{http_server[1]}{path}", json=body,
                                                     headers=headers, timeout=30).status_code)
     assert sorted(statuses) == [201] + [400] * 5

@@ -124,3 +124,29 @@ def test_the_cli_says_to_run_init_on_an_empty_database(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["admin", "list"], env=env)
     assert result.exit_code == 1
     assert "run `warmfund init` first" in result.output and "Traceback" not in result.output
+
+
+def test_init_keeps_a_development_admin_one_can_sign_in_with(tmp_path: Path) -> None:
+    import re
+
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    env = {"WARMFUND_APP_INSTANCE_DIR": str(tmp_path),
+           "WARMFUND_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
+
+    def init() -> str:
+        result = CliRunner().invoke(main, ["init"], env=env)
+        assert result.exit_code == 0, result.output
+        found = re.search(r"development admin: admin / (\S+)", result.output)
+        assert found is not None, result.output
+        return found.group(1)
+
+    first = init()
+    assert init() == first  # the next start says it again
+    (tmp_path / "dev.db").unlink()  # starting over: a new database, the old password file
+    second = init()
+    assert second != first
+    listed = CliRunner().invoke(main, ["admin", "list"], env=env)
+    assert listed.output.startswith("admin\tadmin")

@@ -32,8 +32,8 @@ MIN_PASSWORD = 8
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 LOCKED_OUT = "密码错误次数过多，请 15 分钟后再试"
-# A name that is no account forgets its wrong sign-ins after this long without one.
-FORGET_STRANGERS = timedelta(days=1)
+# Wrong passwords are forgotten this long after the last one: an account's and a stranger's.
+FORGET_FAILURES = timedelta(days=1)
 _DUMMY_HASH = hash_password("no account has this password")
 
 
@@ -69,8 +69,12 @@ def create_account(session: Session, actor: Actor, *, username: str, password: s
     actor.require_admin()
     check_account_fields(username, password, role, unit_code)
     password_hash = hash_password(password)  # slow on purpose: before the write lock, not in it
-    with taken_as(f"用户名 {username} 已存在"), write_transaction(session):
+    with taken_as(name_taken(username)), write_transaction(session):
         return add_account(session, actor, username, password_hash, role, unit_code, now)
+
+
+def name_taken(username: str) -> str:
+    return f"用户名 {username} 已存在"
 
 
 def check_account_fields(username: str, password: str, role: str, unit_code: str | None) -> None:
@@ -87,7 +91,7 @@ def add_account(session: Session, actor: Actor, username: str, password_hash: st
                 unit_code: str | None, now: datetime) -> Account:
     """Adds a checked account, and its audit entry, to the caller's write transaction."""
     if session.scalar(select(Account.id).where(Account.username == username)):
-        raise InvalidRequestError(f"用户名 {username} 已存在")
+        raise InvalidRequestError(name_taken(username))
     unit_id = find_unit(session, unit_code).id if unit_code else None
     account = Account(username=username, password_hash=password_hash, role=role,
                       unit_id=unit_id, active=True, created_at=now)
@@ -95,6 +99,12 @@ def add_account(session: Session, actor: Actor, username: str, password_hash: st
     record_action(session, actor, "account.create", username, {"role": role,
                   "unit": unit_code}, now)
     return account
+
+
+def has_password(session: Session, username: str, password: str) -> bool:
+    """Whether the account's password is this one (for tools: no lockout, no audit)."""
+    stored = session.scalar(select(Account.password_hash).where(Account.username == username))
+    return stored is not None and check_password(password, stored)
 
 
 def list_accounts(session: Session) -> list[dict[str, Any]]:
@@ -164,9 +174,12 @@ def authenticate(session: Session, secret_key: str, username: str, password: str
     return issue_token(secret_key, PURPOSE, {"a": account.id, "g": account.token_generation})
 
 
+# Made if new, and locked either way (DO UPDATE locks the row it meets, and waits for, or
+# outlives, another request's delete of it).
 _STRANGER_ROW = text(
-    "INSERT INTO login_failures (username, failed_logins, updated_at) VALUES (:name, 0, :now) "
-    "ON CONFLICT (username) DO NOTHING").bindparams(bindparam("now", type_=UTCDateTime()))
+    "INSERT INTO login_failures (username, failed_logins, last_failed_at) "
+    "VALUES (:name, 0, :now) ON CONFLICT (username) DO UPDATE SET username = excluded.username"
+).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 def _stranger(session: Session, username: str, now: datetime) -> LoginFailure | None:
@@ -174,17 +187,20 @@ def _stranger(session: Session, username: str, now: datetime) -> LoginFailure | 
     None for a name no account can have (nothing to hide there)."""
     if not USERNAME.fullmatch(username):
         return None
-    session.execute(delete(LoginFailure).where(LoginFailure.updated_at < now - FORGET_STRANGERS))
-    session.execute(_STRANGER_ROW, {"name": username, "now": now})  # a row to lock, even if new
-    row = session.scalars(select(LoginFailure).where(LoginFailure.username == username)
-                          .with_for_update()).one()
-    row.updated_at = now
-    return row
+    session.execute(delete(LoginFailure).where(
+        LoginFailure.last_failed_at < now - FORGET_FAILURES))
+    session.execute(_STRANGER_ROW, {"name": username, "now": now})
+    return session.scalars(select(LoginFailure).where(LoginFailure.username == username)
+                           .with_for_update()).one()
 
 
 def _count_failure(account: Account | LoginFailure, now: datetime) -> str:
-    """The failure's audit action: a failed login, or the one that locks the account."""
+    """The failure's audit action: a failed login, or the one that locks the account. A day
+    after the last failure the count starts again."""
+    if account.last_failed_at is not None and now - account.last_failed_at > FORGET_FAILURES:
+        account.failed_logins = 0
     account.failed_logins += 1
+    account.last_failed_at = now
     if account.failed_logins >= MAX_FAILURES:
         account.locked_until = now + LOCKOUT
         account.failed_logins = 0

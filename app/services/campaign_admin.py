@@ -49,9 +49,10 @@ def create_campaign(session: Session, actor: Actor, code: str, changes: Campaign
         raise InvalidRequestError("项目编码只能包含小写字母、数字和连字符，最长15位")
     if not changes.name or changes.amount_fen is None:
         raise InvalidRequestError("请填写项目名称和每份金额")
-    with taken_as(f"项目编码 {code} 已存在"), write_transaction(session):
+    taken = f"项目编码 {code} 已存在"
+    with taken_as(taken), write_transaction(session):
         if session.scalar(select(Campaign.id).where(Campaign.code == code)) is not None:
-            raise InvalidRequestError(f"项目编码 {code} 已存在")
+            raise InvalidRequestError(taken)
         campaign = Campaign(code=code, name="", amount_fen=1, goal_fen=0, description="",
                             status=CampaignStatus.DRAFT.value, created_at=now)
         _apply(campaign, changes)

@@ -65,4 +65,12 @@ def taken_as(message: str) -> Iterator[None]:
     try:
         yield
     except IntegrityError as exc:
+        if not _unique_violation(exc):
+            raise  # another constraint: a fault of ours, not a name someone took
         raise InvalidRequestError(message) from exc
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    # PostgreSQL's SQLSTATE 23505; SQLite says it in words.
+    return (getattr(exc.orig, "sqlstate", None) == "23505"
+            or "UNIQUE constraint failed" in str(exc.orig))

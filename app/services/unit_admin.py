@@ -99,7 +99,7 @@ def update_unit_as(session: Session, actor: Actor, code: str, changes: UnitChang
         lock_tree(session)  # before reading what the move changes
         unit = find_unit(session, code)
         _check_changes(unit, changes)
-        tree_before = closure_pairs(session)
+        tree_before = closure_pairs(session) if changes.move else set()
         moved = changes.move and _move(session, unit, changes.parent)
         _apply(unit, changes, now)
         session.flush()

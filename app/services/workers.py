@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import CursorResult, bindparam, text
 from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
@@ -27,7 +28,10 @@ log = logging.getLogger(__name__)
 _CODE_REFUSED = {40029, 40163, 41008, 40226}
 _TOO_FREQUENT = 45011
 _LOGIN_UNAVAILABLE = "微信登录暂时不可用，请稍后再试"
-_SEEN = text(
+_RETURNING = text(
+    "UPDATE workers SET last_login_at = :now, unionid = COALESCE(unionid, :unionid) "
+    "WHERE openid = :openid").bindparams(bindparam("now", type_=UTCDateTime()))
+_NEW = text(
     "INSERT INTO workers (openid, unionid, created_at, last_login_at) "
     "VALUES (:openid, :unionid, :now, :now) ON CONFLICT (openid) DO UPDATE SET "
     "last_login_at = excluded.last_login_at, "
@@ -52,10 +56,14 @@ def login(session: Session, deps: Deps, code: str) -> Login:
     except WeChatUnavailableError as exc:
         raise WeChatUnavailableDomainError(_LOGIN_UNAVAILABLE) from exc
     now = deps.clock()
+    seen = {"openid": wx.openid, "unionid": wx.unionid, "now": now}
     with write_transaction(session):
-        # One statement, so that two first logins at once (the mini-program's launch and its
-        # first page) both succeed: a check then an insert would fail one on PostgreSQL.
-        session.execute(_SEEN, {"openid": wx.openid, "unionid": wx.unionid, "now": now})
+        # A returning worker is an update. A new one is an upsert, so that two first logins
+        # at once (the mini-program's launch and its first page) both succeed, where a check
+        # then an insert would fail one on PostgreSQL; only those draw from workers' id
+        # sequence (an upsert draws a value every time, even when it updates).
+        if not cast(CursorResult[Any], session.execute(_RETURNING, seen)).rowcount:
+            session.execute(_NEW, seen)
     token = issue_token(deps.secret_key, PURPOSE, {"o": wx.openid})
     return Login(token=token, expires_in=deps.token_ttl_seconds)
 

@@ -20,7 +20,7 @@ VERDICT_NAMES = {
     "recorded": "已入账", "duplicate": "重复通知（已忽略）",
     "paid_after_close": "关单后支付（已入账）", "disputed": "金额不符（未入账）",
     "unknown_order": "未知订单", "conflict": "单号冲突",
-    "ignored": "无需处理", "not_success": "未支付成功", "refunded_outside": "商户平台已退款",
+    "ignored": "无需处理", "not_success": "未支付成功",
     "bad_signature": "签名错误（已拒绝）", "stale": "时间戳过期（已拒绝）",
     "unknown_serial": "未知证书（已拒绝）", "signtest": "签名探测（已拒绝）",
     "decrypt_failed": "解密失败", "malformed": "报文格式错误", "wrong_merchant": "非本商户",

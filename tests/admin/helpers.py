@@ -58,13 +58,18 @@ def error_code(reply: Any) -> str:
     return str(body["error"]["code"])
 
 
+def form_csrf(page: bytes) -> str:
+    """The CSRF token in a console page's forms (every page has one: the sign-out form)."""
+    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1).decode()
+
+
 def console_as(api: Api, username: str, password: str) -> Any:
     """A test client signed in to the console (cookie session) as `username`."""
     client = api.app.test_client()
     page = client.get("/admin/login")
-    found = re.search(rb'name="csrf_token" value="([^"]+)"', page.data)
-    assert found is not None
     signed_in = client.post("/admin/login", data={"username": username, "password": password,
-                                                  "csrf_token": found.group(1).decode()})
+                                                  "csrf_token": form_csrf(page.data)})
     assert signed_in.status_code == 302, signed_in.data
     return client

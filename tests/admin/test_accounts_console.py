@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import Any
 
 import flask
 
-from tests.admin.helpers import ADMIN, bearer, error_code, token_for
+from tests.admin.helpers import ADMIN, bearer, error_code, form_csrf, token_for
 from tests.helpers import Api, demo_tree, make_admin
 
 
@@ -75,12 +74,6 @@ def test_admin_creates_disables_and_imports_organizers(api: Api, session: Any) -
     assert actions.count("account.create") == 4 and "account.disable" in actions
 
 
-def _csrf(page: bytes) -> str:
-    found = re.search(rb'name="csrf_token" value="([^"]+)"', page)
-    assert found is not None
-    return found.group(1).decode()
-
-
 def test_console_login_uses_a_safe_session_cookie(api: Api, session: Any) -> None:
     _setup(api, session)
     client = api.app.test_client()
@@ -90,17 +83,17 @@ def test_console_login_uses_a_safe_session_cookie(api: Api, session: Any) -> Non
     no_csrf = client.post("/admin/login", data={"username": "boss", "password": ADMIN[1]})
     assert no_csrf.status_code == 403
     wrong = client.post("/admin/login", data={"username": "boss", "password": "not it",
-                                              "csrf_token": _csrf(page.data)})
+                                              "csrf_token": form_csrf(page.data)})
     assert wrong.status_code == 401 and b'value="boss"' in wrong.data  # typed once is enough
     reply = client.post("/admin/login", data={"username": "boss", "password": ADMIN[1],
-                                              "csrf_token": _csrf(page.data),
+                                              "csrf_token": form_csrf(page.data),
                                               "next": "//evil.example/"})
     assert reply.status_code == 302 and reply.headers["Location"] == "/admin/"
     cookie = reply.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/admin" in cookie
     dashboard = client.get("/admin/")
     assert dashboard.status_code == 200 and "累计金额".encode() in dashboard.data
-    token = _csrf(dashboard.data)
+    token = form_csrf(dashboard.data)
     assert client.get("/admin/api/me").get_json()["username"] == "boss"
     forged = client.post("/admin/accounts", data={"username": "evil", "password": "evil pass 1",
                                                   "role": "admin"})
@@ -123,8 +116,8 @@ def test_console_import_hands_back_generated_passwords(api: Api, session: Any) -
     client = api.app.test_client()
     page = client.get("/admin/login")
     client.post("/admin/login", data={"username": "boss", "password": ADMIN[1],
-                                      "csrf_token": _csrf(page.data)})
-    token = _csrf(client.get("/admin/accounts").data)
+                                      "csrf_token": form_csrf(page.data)})
+    token = form_csrf(client.get("/admin/accounts").data)
     reply = client.post("/admin/accounts/import", content_type="multipart/form-data", data={
         "csrf_token": token, "file": (io.BytesIO(b"username,unit\nxf1,DX-XF\n"), "a.csv")})
     assert reply.status_code == 200 and reply.headers["Content-Type"] == "text/csv; charset=utf-8"

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import threading
 import zipfile
 from typing import Any
 
@@ -18,9 +16,9 @@ from app.services import accounts
 from app.services.deps import utc_now
 from app.services.errors import DomainError
 from app.services.unit_import import ImportFileError, read_rows
-from tests.admin.helpers import ADMIN, bearer, error_code, pay, seed, token_for
+from tests.admin.helpers import ADMIN, bearer, error_code, form_csrf, pay, seed, token_for
 from tests.conftest import TEST_SECRET
-from tests.helpers import Api, demo_tree, make_admin
+from tests.helpers import Api, at_once, demo_tree, make_admin
 
 
 @pytest.fixture
@@ -103,23 +101,16 @@ def test_concurrent_guesses_cannot_outrun_the_lockout(sessions: Any, session: An
     # no account locks its own row of login_failures, made first if it is new.
     demo_tree(session)
     make_admin(session, *ADMIN)
-    outcomes: list[str] = []
-    start = threading.Barrier(8)
 
-    def guess() -> None:
+    def guess(_n: int) -> str:
         with sessions() as own:
-            start.wait()
             try:
                 accounts.authenticate(own, TEST_SECRET, name, "not it", utc_now())
             except DomainError as exc:
-                outcomes.append(exc.code)
+                return exc.code
+        return "signed in"
 
-    threads = [threading.Thread(target=guess) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["rate_limited"] * 3 + ["unauthorized"] * 5
+    assert sorted(at_once(8, guess)) == ["rate_limited"] * 3 + ["unauthorized"] * 5
 
 
 def test_a_name_that_is_no_account_locks_out_like_one(session: Any) -> None:
@@ -152,9 +143,14 @@ def test_a_name_that_is_no_account_locks_out_like_one(session: Any) -> None:
     # A name no account can have leaves nothing behind (and has nothing to hide).
     assert answers("no such name!", minutes) == ["unauthorized: 用户名或密码错误"] * 13
     assert session.query(LoginFailure).filter_by(username="no such name!").count() == 0
-    # Strangers' counts are forgotten a day after their last failure.
+    # Strangers' counts are forgotten a day after their last failure...
     answers("someone-else", [24 * 60 + 30])
     assert [row.username for row in session.query(LoginFailure)] == ["someone-else"]
+    # ... and so are an account's: waiting a day between guesses tells nothing either.
+    make_admin(session, "clerk", "clerk password 1")
+    apart = [3000, 3001, 3002, 3003, 3000 + 25 * 60, 3001 + 25 * 60]
+    assert answers("clerk", apart) == answers("nobody-else", apart) == [
+        "unauthorized: 用户名或密码错误"] * 6
 
 
 def test_wrong_old_passwords_count_towards_the_lockout(api: Api, seeded: dict[str, str]) -> None:
@@ -174,10 +170,7 @@ def test_wrong_old_passwords_count_towards_the_lockout(api: Api, seeded: dict[st
 
 def _console(api: Api) -> tuple[Any, str]:
     client = api.app.test_client()
-    page = client.get("/admin/login")
-    found = re.search(rb'name="csrf_token" value="([^"]+)"', page.data)
-    assert found is not None
-    return client, found.group(1).decode()
+    return client, form_csrf(client.get("/admin/login").data)
 
 
 def test_odd_console_input_is_a_4xx(api: Api, seeded: dict[str, str]) -> None:
@@ -261,3 +254,20 @@ def test_passwords_hashed_together_keep_their_order() -> None:
         assert [check_password(password, stored) for stored in hashes] == [
             j == i for j in range(len(hashes))]
     assert hash_passwords([]) == []
+
+
+def test_only_a_taken_name_becomes_a_400() -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError
+
+    from app.services.errors import InvalidRequestError, taken_as
+
+    def failing(orig: Exception) -> None:
+        with taken_as("用户名 x 已存在"):
+            raise IntegrityError("INSERT …", {}, orig)
+
+    with pytest.raises(InvalidRequestError):
+        failing(sqlite3.IntegrityError("UNIQUE constraint failed: accounts.username"))
+    with pytest.raises(IntegrityError):  # any other constraint is a fault of ours: a 500
+        failing(sqlite3.IntegrityError("FOREIGN KEY constraint failed"))

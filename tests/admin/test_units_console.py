@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.admin.helpers import ADMIN, ORGANIZER, console_as, seed
+from tests.admin.helpers import ADMIN, ORGANIZER, console_as, form_csrf, seed
 from tests.helpers import Api
 
 
@@ -49,15 +49,9 @@ def test_a_draft_campaign_is_not_offered(api: Api, session: Any) -> None:
     client = console_as(api, *ADMIN)
     client.post("/admin/api/campaigns", json={"code": "spring", "name": "春季募捐",
                                               "amount_fen": 500},
-                headers={"X-CSRF-Token": _csrf(client)})
+                headers={"X-CSRF-Token": form_csrf(client.get("/admin/").data)})
     page = client.get("/admin/units?campaign=spring").data.decode()
     assert "春季募捐" not in page and "/d/DX/one-yuan" in page  # falls back to a public one
-
-
-def _csrf(client: Any) -> str:
-    found = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/admin/").data.decode())
-    assert found is not None
-    return found.group(1)
 
 
 def test_the_audit_page_speaks_chinese(api: Api, session: Any) -> None:

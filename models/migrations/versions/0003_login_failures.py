@@ -1,8 +1,9 @@
-"""wrong sign-ins under names that are no account
+"""wrong sign-ins under names that are no account; failures forgotten after a day
 
 An account locks after five wrong passwords and then answers 429; a name that was no account
 answered 401 for ever, so six tries told whether a name existed. Such names now count their
-failures here and lock out the same way.
+failures here and lock out the same way; and for both, failures are forgotten a day after the
+last one (accounts.last_failed_at), so that waiting tells nothing either.
 
 Revision ID: 0003
 Revises: 0002
@@ -24,13 +25,18 @@ def upgrade() -> None:
         'login_failures',
         sa.Column('username', sa.String(length=64), nullable=False),
         sa.Column('failed_logins', sa.Integer(), nullable=False),
+        sa.Column('last_failed_at', sa.DateTime(), nullable=False),
         sa.Column('locked_until', sa.DateTime(), nullable=True),
-        sa.Column('updated_at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('username', name=op.f('pk_login_failures')),
     )
-    op.create_index('ix_login_failures_updated', 'login_failures', ['updated_at'], unique=False)
+    op.create_index('ix_login_failures_last_failed', 'login_failures', ['last_failed_at'],
+                    unique=False)
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_failed_at', sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
-    op.drop_index('ix_login_failures_updated', table_name='login_failures')
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.drop_column('last_failed_at')
+    op.drop_index('ix_login_failures_last_failed', table_name='login_failures')
     op.drop_table('login_failures')
