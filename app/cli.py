@@ -1,4 +1,5 @@
-"""The `warmfund` command (a Flask CLI group): init, admin, units, reconcile, totals, simulator."""
+"""The `warmfund` command (a Flask CLI group): init, units, reconcile, totals, simulator, qr;
+`admin` is in app/cli_accounts.py."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy.exc import DBAPIError
 
@@ -17,21 +17,14 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 from app import create_app
+from app.cli_accounts import admin_group
 from app.runtime import Runtime
 from app.services import accounts, campaigns, ledger_check, reconcile, unit_import, units
 from app.services.accounts import SYSTEM
 from app.services.errors import DomainError
+from app.web.context import runtime
 
 DEMO_UNITS = Path(__file__).resolve().parent / "demo" / "units.csv"
-
-
-def _runtime() -> Runtime:
-    found: Runtime = current_app.extensions["warmfund"]
-    return found
-
-
-def _fail(exc: DomainError) -> None:
-    raise click.ClickException(exc.message)
 
 
 class _Group(FlaskGroup):
@@ -77,6 +70,9 @@ def main() -> None:
     """warmfund — 一元捐 / 十元捐 donations for the union's relief fund."""
 
 
+main.add_command(admin_group)
+
+
 @main.command("init")
 @click.option("--demo/--no-demo", default=None,
               help="Load the demo unit tree (default: [app].demo_data).")
@@ -85,7 +81,7 @@ def init_command(demo: bool | None) -> None:
     """Create or upgrade the schema and ensure the default campaigns."""
     from models.migrate import upgrade
 
-    rt = _runtime()
+    rt = runtime()
     if rt.engine.dialect.name == "sqlite":
         rt.settings.instance_dir.mkdir(parents=True, exist_ok=True)
     upgrade(rt.engine)
@@ -129,82 +125,6 @@ def _development_admin(session: Session, rt: Runtime) -> None:
         click.echo(f"development admin: admin / {password}  (also in {path})")
 
 
-@main.group("admin")
-def admin_group() -> None:
-    """Admin and organizer accounts."""
-
-
-def _read_password() -> str:
-    line = sys.stdin.readline()
-    if not line:
-        raise click.ClickException("no password on standard input")
-    return line.rstrip("\r\n")
-
-
-@admin_group.command("create")
-@click.argument("name")
-@click.option("--role", type=click.Choice(["admin", "organizer"]), required=True)
-@click.option("--unit", "unit_code", default=None, help="Unit code (organizers).")
-@click.option("--password-stdin", is_flag=True, required=True,
-              help="Read the password from one line of standard input.")
-@with_appcontext
-def admin_create(name: str, role: str, unit_code: str | None, password_stdin: bool) -> None:
-    """Create an account NAME; the password comes on standard input.
-
-    echo 'a long password' | warmfund admin create boss --role admin --password-stdin
-    """
-    rt = _runtime()
-    password = _read_password()
-    with rt.sessions() as session:
-        try:
-            accounts.create_account(session, SYSTEM, username=name, password=password,
-                                    role=role, unit_code=unit_code, now=rt.deps.clock())
-        except DomainError as exc:
-            _fail(exc)
-    click.echo(f"created {role} {name}")
-
-
-@admin_group.command("list")
-@with_appcontext
-def admin_list() -> None:
-    """Every account: username, role, unit, active or disabled."""
-    with _runtime().sessions() as session:
-        for a in accounts.list_accounts(session):
-            state = "active" if a["active"] else "disabled"
-            click.echo(f"{a['username']}\t{a['role']}\t{a['unit'] or '-'}\t{state}")
-
-
-@admin_group.command("disable")
-@click.argument("name")
-@with_appcontext
-def admin_disable(name: str) -> None:
-    """Disable account NAME; its tokens and console sessions stop working at once."""
-    rt = _runtime()
-    with rt.sessions() as session:
-        try:
-            accounts.disable_account(session, SYSTEM, name, rt.deps.clock())
-        except DomainError as exc:
-            _fail(exc)
-    click.echo(f"disabled {name}")
-
-
-@admin_group.command("reset-password")
-@click.argument("name")
-@click.option("--password-stdin", is_flag=True, required=True,
-              help="Read the new password from one line of standard input.")
-@with_appcontext
-def admin_reset_password(name: str, password_stdin: bool) -> None:
-    """Set a new password for account NAME (and unlock it)."""
-    rt = _runtime()
-    password = _read_password()
-    with rt.sessions() as session:
-        try:
-            accounts.reset_password(session, SYSTEM, name, password, rt.deps.clock())
-        except DomainError as exc:
-            _fail(exc)
-    click.echo(f"password reset for {name}")
-
-
 @main.group("units")
 def units_group() -> None:
     """The unit tree."""
@@ -217,7 +137,7 @@ def units_import(file: Path) -> None:
     """Import units from CSV or XLSX (code,name,parent_code,kind[,headcount])."""
     from tqdm import tqdm
 
-    rt = _runtime()
+    rt = runtime()
     try:
         rows = unit_import.read_rows(file.name, file.read_bytes())
         with rt.sessions() as session, tqdm(total=len(rows), unit="unit",
@@ -237,7 +157,7 @@ def units_import(file: Path) -> None:
 @with_appcontext
 def reconcile_command() -> None:
     """Ask WeChat Pay about every pending order; record payments, close expired orders."""
-    rt = _runtime()
+    rt = runtime()
     with rt.sessions() as session:
         report = reconcile.reconcile(session, rt.deps)
     click.echo(f"checked {report.checked}: paid {report.paid}, closed {report.closed}, "
@@ -258,7 +178,7 @@ def totals_group() -> None:
 @with_appcontext
 def totals_verify(repair: bool) -> None:
     """Recompute every total from the ledger and report (or repair) any drift."""
-    rt = _runtime()
+    rt = runtime()
     with rt.sessions() as session:
         found = (ledger_check.repair_totals(session) if repair
                  else ledger_check.verify_totals(session))
@@ -285,7 +205,7 @@ def simulator_command(port: int) -> None:
     from wechat.keys import generate_dev_credentials
     from wechat.simulator import run_simulator, simulator_config_from_dev_credentials
 
-    creds = generate_dev_credentials(_runtime().settings.instance_dir / "dev-credentials")
+    creds = generate_dev_credentials(runtime().settings.instance_dir / "dev-credentials")
     click.echo(f"WeChat stand-in on http://127.0.0.1:{port} — point the app at it with\n"
                f"  WARMFUND_WECHAT_API_BASE=http://127.0.0.1:{port} "
                f"WARMFUND_WECHAT_PAY_API_BASE=http://127.0.0.1:{port}")
@@ -311,12 +231,12 @@ def qr_export(campaign_code: str, out_path: Path, unit_code: str | None) -> None
 
     from app.services import bundles, qr_codes
 
-    rt = _runtime()
+    rt = runtime()
     with rt.sessions() as session:
         try:
             campaign, entries = bundles.plan_bundle(session, campaign_code, unit_code)
         except DomainError as exc:
-            _fail(exc)
+            raise click.ClickException(exc.message) from exc
     font = qr_codes.poster_font(rt.settings.get("qr", "font_path"))
     if font is None:
         click.echo("no CJK font found: posters use the viewer's STSong-Light", err=True)
@@ -326,20 +246,3 @@ def qr_export(campaign_code: str, out_path: Path, unit_code: str | None) -> None
                                      workers=os.cpu_count() or 1)
     partial.replace(out_path)
     click.echo(f"wrote {count} units' QR codes and posters to {out_path}")
-
-
-@admin_group.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@with_appcontext
-def admin_import(file: Path) -> None:
-    """Create accounts from a CSV (username,unit[,role][,password]); prints generated passwords."""
-    from app.services import account_import
-
-    rt = _runtime()
-    with rt.sessions() as session:
-        try:
-            rows = account_import.read_accounts_csv(file.read_bytes())
-            created = account_import.import_accounts(session, SYSTEM, rows, rt.deps.clock())
-        except DomainError as exc:
-            _fail(exc)
-    click.echo(account_import.credentials_csv(created), nl=False)
