@@ -54,14 +54,18 @@ class _Group(FlaskGroup):
         try:
             return super().invoke(ctx)
         except DBAPIError as exc:
-            missing = "no such table" in str(exc.orig) or (
-                type(exc.orig).__name__ == "UndefinedTable")
-            if not missing:
-                raise
-            raise click.ClickException(
-                "this database has no warmfund tables yet: run `warmfund init` first (the "
-                "development database is instance/warmfund.db under the current folder)"
-            ) from exc
+            found, kind = str(exc.orig), type(exc.orig).__name__
+            if "no such table" in found or kind == "UndefinedTable":
+                raise click.ClickException(
+                    "this database has no warmfund tables yet: run `warmfund init` first (the "
+                    "development database is instance/warmfund.db under the current folder)"
+                ) from exc
+            if "no such column" in found or "has no column named" in found or (
+                    kind == "UndefinedColumn"):
+                raise click.ClickException(
+                    "this database's schema is older than this code: run `warmfund init` to "
+                    "upgrade it") from exc
+            raise
 
 
 @click.group(cls=_Group, create_app=create_app, add_version_option=False,

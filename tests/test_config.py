@@ -150,3 +150,22 @@ def test_init_keeps_a_development_admin_one_can_sign_in_with(tmp_path: Path) -> 
     assert second != first
     listed = CliRunner().invoke(main, ["admin", "list"], env=env)
     assert listed.output.startswith("admin\tadmin")
+
+
+def test_the_cli_says_to_run_init_on_an_old_schema(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+    from models.database import make_engine
+    from models.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "0002")  # code newer than the schema: accounts.last_failed_at is missing
+    engine.dispose()
+    env = {"WARMFUND_APP_INSTANCE_DIR": str(tmp_path), "WARMFUND_DATABASE_URL": url}
+    result = CliRunner().invoke(main, ["admin", "list"], env=env)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "older than this code: run `warmfund init`" in result.output
+    assert CliRunner().invoke(main, ["init"], env=env).exit_code == 0
+    assert CliRunner().invoke(main, ["admin", "list"], env=env).exit_code == 0
