@@ -15,6 +15,7 @@ from app.services.audit import record_action
 from app.services.campaigns import campaign_view, find_campaign
 from app.services.figures import ALL_TIME, Period, UnitFigures, scope_figures, unit_figures
 from app.services.totals import Figures
+from app.services.units import depth_first
 from models.database import write_transaction
 
 COLUMNS = ("单位编码", "单位名称", "上级单位", "捐款笔数", "捐款人数", "金额(元)")
@@ -76,7 +77,10 @@ def unit_report(session: Session, actor: Actor, campaign_code: str,
     figures = unit_figures(session, campaign.id, scope.unit_ids, period)
     children = _children_of(units)
     report = Report(f"{campaign.name}捐款统计表", _subtitle(scope.root, period))
-    for parent_id in _tree_order(units, children):
+    # Children in the order they were added (an import keeps its file's order), as the
+    # console's list of units shows them.
+    order = depth_first({uid: units[uid].parent_id for uid in sorted(units)})
+    for parent_id, _depth in order:
         if children.get(parent_id):
             report.rows.extend(_group(units[parent_id], children[parent_id], units, figures))
     if not report.rows:  # a leaf unit: no parent groups, just the unit itself
@@ -111,18 +115,6 @@ def _children_of(units: dict[int, UnitInfo]) -> dict[int, list[int]]:
         if unit.parent_id in units:
             children.setdefault(unit.parent_id, []).append(unit.id)
     return children
-
-
-def _tree_order(units: dict[int, UnitInfo], children: dict[int, list[int]]) -> list[int]:
-    """Depth first from the top units, children in the order they were added (an import keeps
-    its file's order), as the console's list of units shows them."""
-    order: list[int] = []
-    stack = sorted((u.id for u in units.values() if u.parent_id not in units), reverse=True)
-    while stack:
-        current = stack.pop()
-        order.append(current)
-        stack.extend(sorted(children.get(current, []), reverse=True))
-    return order
 
 
 def _group(parent: UnitInfo, child_ids: list[int], units: dict[int, UnitInfo],

@@ -18,6 +18,7 @@ from app.services.units import (
     check_unit_input,
     closure_pairs,
     create_unit,
+    depth_first,
     find_unit,
     is_in_subtree,
     lock_tree,
@@ -50,18 +51,9 @@ def list_units(session: Session, actor: Actor) -> list[dict[str, Any]]:
 def units_in_tree_order(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """The units the actor may see, each under its parent (in the order they were added), with
     its `depth` below the highest unit shown: the console's list of codes and posters."""
-    units = list_units(session, actor)
-    codes = {u["code"] for u in units}
-    children: dict[str | None, list[dict[str, Any]]] = {}
-    for unit in units:  # by id: the order of creation, which an import keeps from its file
-        children.setdefault(unit["parent"] if unit["parent"] in codes else None, []).append(unit)
-    ordered: list[dict[str, Any]] = []
-    pending = [(unit, 0) for unit in reversed(children.get(None, []))]
-    while pending:
-        unit, depth = pending.pop()
-        ordered.append({**unit, "depth": depth})
-        pending.extend((child, depth + 1) for child in reversed(children.get(unit["code"], [])))
-    return ordered
+    units = {u["code"]: u for u in list_units(session, actor)}  # by id: the order of creation
+    return [{**units[code], "depth": depth}
+            for code, depth in depth_first({code: u["parent"] for code, u in units.items()})]
 
 
 def unit_dict(unit: Unit, parent_code: str | None) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from models.database import is_postgres, write_transaction
 
 UNIT_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 KINDS = {k.value for k in UnitKind}
+Node = TypeVar("Node", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,22 @@ def ancestor_path(session: Session, unit_id: int) -> list[dict[str, str]]:
         "SELECT u.code, u.name FROM unit_closure c JOIN units u ON u.id = c.ancestor_id "
         "WHERE c.descendant_id = :u ORDER BY c.depth DESC"), {"u": unit_id})
     return [{"code": r.code, "name": r.name} for r in rows]
+
+
+def depth_first(parents: Mapping[Node, Node | None]) -> list[tuple[Node, int]]:
+    """The tree in reading order: each unit (by id or by code) with its depth, under its
+    parent, siblings in the mapping's order; a unit whose parent is not in the mapping is a
+    top one (depth 0), as the highest unit of an organizer's subtree is."""
+    children: dict[Node | None, list[Node]] = {}
+    for node, parent in parents.items():
+        children.setdefault(parent if parent in parents else None, []).append(node)
+    ordered: list[tuple[Node, int]] = []
+    pending = [(node, 0) for node in reversed(children.get(None, []))]
+    while pending:
+        node, depth = pending.pop()
+        ordered.append((node, depth))
+        pending.extend((child, depth + 1) for child in reversed(children.get(node, [])))
+    return ordered
 
 
 def closure_pairs(session: Session) -> set[tuple[int, int]]:
