@@ -6,7 +6,14 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from app.services import campaign_admin, dashboard, donation_admin, reports, unit_admin
+from app.services import (
+    campaign_admin,
+    campaigns,
+    dashboard,
+    donation_admin,
+    reports,
+    unit_admin,
+)
 from app.services.charts import bars
 from app.services.exports import STATUS_NAMES
 from app.services.views import yuan
@@ -68,10 +75,10 @@ def donations_page() -> str:
         get_session(), actor(), wanted, query_arg("cursor", max_length=20),
         donation_admin.parse_limit(query_arg("limit", max_length=5)))
     args = _link_args("cursor")
-    campaigns = campaign_admin.list_campaigns_admin(get_session())
+    listed = campaign_admin.list_campaigns_admin(get_session())
     return render_template("admin/donations.html", page=page, f=wanted, args=args,
-                           statuses=STATUS_NAMES, campaigns=campaigns,
-                           campaign_names={c["code"]: c["name"] for c in campaigns})
+                           statuses=STATUS_NAMES, campaigns=listed,
+                           campaign_names={c["code"]: c["name"] for c in listed})
 
 
 @bp.get("/reports")
@@ -91,8 +98,7 @@ def reports_page() -> str:
 def units_page() -> str:
     """Every unit in reach with its landing page, QR codes, mini-program code and posters for
     one campaign, and the ZIP of a unit's whole subtree."""
-    public = [c for c in campaign_admin.list_campaigns_admin(get_session())
-              if c["status"] != "draft"]
+    public = campaigns.list_campaigns(get_session())  # drafts have no pages or codes yet
     wanted = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
     campaign = next((c for c in public if c["code"] == wanted), public[0] if public else None)
     return render_template("admin/units.html", campaign=campaign, campaigns=public,
