@@ -90,11 +90,9 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     """User + system CPU each process has used so far (those gone are left out)."""
     used = {}
     for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        _name, fields = _stat(pid)
+        if fields:
+            used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return used
 
 
@@ -106,7 +104,7 @@ def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
 
 def workers_of(proc: subprocess.Popen[bytes]) -> list[int]:
     """The pids of gunicorn's workers (the master's children)."""
-    return [pid for pid in _all_pids() if _stat(pid)[1] == proc.pid]
+    return [pid for pid in _all_pids() if _stat(pid)[1][1:2] == [str(proc.pid)]]
 
 
 def postgres_pids() -> list[int]:
@@ -118,14 +116,14 @@ def _all_pids() -> list[int]:
     return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
 
 
-def _stat(pid: int) -> tuple[str, int]:
-    """(command name, parent pid); ("", 0) for a process that is gone."""
+def _stat(pid: int) -> tuple[str, list[str]]:
+    """/proc/<pid>/stat as (command name, the fields after it: state, parent pid, ...);
+    ("", []) for a process that is gone."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return "", 0
-    name = text[text.index("(") + 1:text.rindex(")")]
-    return name, int(text.rsplit(")", 1)[1].split()[1])
+        return "", []
+    return text[text.index("(") + 1:text.rindex(")")], text[text.rindex(")") + 1:].split()
 
 
 def _ms(value: str, unit: str) -> float:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 _CODE_REFUSED = {40029, 40163, 41008, 40226}
 _TOO_FREQUENT = 45011
 _LOGIN_UNAVAILABLE = "微信登录暂时不可用，请稍后再试"
-_RETURNING = text(
+_AGAIN = text(
     "UPDATE workers SET last_login_at = :now, unionid = COALESCE(unionid, :unionid) "
     "WHERE openid = :openid").bindparams(bindparam("now", type_=UTCDateTime()))
 _NEW = text(
@@ -62,7 +62,7 @@ def login(session: Session, deps: Deps, code: str) -> Login:
         # at once (the mini-program's launch and its first page) both succeed, where a check
         # then an insert would fail one on PostgreSQL; only those draw from workers' id
         # sequence (an upsert draws a value every time, even when it updates).
-        if not cast(CursorResult[Any], session.execute(_RETURNING, seen)).rowcount:
+        if not cast(CursorResult[Any], session.execute(_AGAIN, seen)).rowcount:
             session.execute(_NEW, seen)
     token = issue_token(deps.secret_key, PURPOSE, {"o": wx.openid})
     return Login(token=token, expires_in=deps.token_ttl_seconds)
