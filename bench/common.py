@@ -21,6 +21,12 @@ GUNICORN_ARGS = ["--workers", str(WORKERS), "--worker-class", "sync", "--backlog
                  "--log-level", "warning"]
 
 
+def database_server() -> str:
+    """The PostgreSQL server the benchmarks use: BENCH_DATABASE_URL, else TEST_DATABASE_URL."""
+    return os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
+        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
 def fresh_database(base_url: str, name: str) -> str:
     """Drop and create database `name` on the PostgreSQL server of `base_url`; its URL."""
     from sqlalchemy import create_engine, make_url, text
@@ -40,16 +46,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gunicorn(target: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """gunicorn serving `target`, returned once every worker has loaded it."""
+def start_gunicorn(target: str, port: int, env: dict[str, str],
+                   args: list[str] | None = None, workers: int = WORKERS,
+                   ) -> subprocess.Popen[bytes]:
+    """gunicorn serving `target` (with GUNICORN_ARGS unless `args` are given, for `workers`
+    workers), returned once every worker has loaded it."""
     ready = Path(tempfile.mkdtemp(prefix="bench-ready-"))
-    cmd = [str(VENV_BIN / "gunicorn"), *GUNICORN_ARGS, "--config", str(ROOT / "bench" /
+    cmd = [str(VENV_BIN / "gunicorn"), *(GUNICORN_ARGS if args is None else args),
+           "--config", str(ROOT / "bench" /
            "gunicorn_ready.py"), "--bind", f"127.0.0.1:{port}", target]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env,
                                                 "BENCH_READY_DIR": str(ready)})
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
-        if len(list(ready.iterdir())) >= WORKERS:
+        if len(list(ready.iterdir())) >= workers:
             shutil.rmtree(ready)
             return proc
         time.sleep(0.2)
@@ -107,9 +117,44 @@ def workers_of(proc: subprocess.Popen[bytes]) -> list[int]:
     return [pid for pid in _all_pids() if _stat(pid)[1][1:2] == [str(proc.pid)]]
 
 
-def postgres_pids() -> list[int]:
-    """Every PostgreSQL server process on this machine (backends and background)."""
-    return [pid for pid in _all_pids() if _stat(pid)[0] == "postgres"]
+def postgres_pids(database: str | None = None) -> list[int]:
+    """PostgreSQL's server processes on this machine: its own (writers, checkpointer, ...) and
+    the backends of `database` (of every database when None). Other work's backends on a
+    shared server are left out: their CPU is not the benchmark's."""
+    found = []
+    for pid in _all_pids():
+        if _stat(pid)[0] != "postgres":
+            continue
+        serving = _backend_database(pid)
+        if database is None or serving is None or serving == database:
+            found.append(pid)
+    return found
+
+
+def _backend_database(pid: int) -> str | None:
+    """The database a backend serves, from its title ("postgres: [cluster: ]user database
+    host(port) state"); None for the server's own processes."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return None
+    found = _BACKEND_TITLE.search(title)
+    return found.group(1) if found else None
+
+
+_BACKEND_TITLE = re.compile(r"^postgres: (?:[^ ]+: )?[^ ]+ ([^ ]+) (?:[^ ]+\(\d+\)|\[local\])")
+
+
+def wait_for_port(port: int, seconds: float = 30) -> None:
+    """Return once something accepts connections on 127.0.0.1:`port`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"nothing listens on port {port} after {seconds:.0f} s")
 
 
 def _all_pids() -> list[int]:

@@ -46,6 +46,7 @@ from bench.common import (  # noqa: E402
     WORKERS,
     cpu_between,
     cpu_seconds,
+    database_server,
     free_port,
     fresh_database,
     postgres_pids,
@@ -64,8 +65,7 @@ DIRECT_ADDR = "bench-direct"
 
 def main() -> None:
     args = _arguments()
-    server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    server = database_server()
     with tempfile.TemporaryDirectory() as tmp:
         _say("seeding orders")
         # Each measurement that writes starts from a database of its own, in the same state.
