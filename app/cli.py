@@ -19,9 +19,12 @@ if TYPE_CHECKING:
 from app import create_app
 from app.cli_accounts import admin_group
 from app.runtime import Runtime
-from app.services import accounts, campaigns, ledger_check, reconcile, unit_import, units
-from app.services.accounts import SYSTEM
+from app.services.accounts import accounts
+from app.services.actor import SYSTEM
+from app.services.catalog import campaigns
 from app.services.errors import DomainError
+from app.services.payments import ledger_check, reconcile
+from app.services.units import unit_import, units
 from app.web.context import runtime
 
 DEMO_UNITS = Path(__file__).resolve().parent / "demo" / "units.csv"
@@ -233,7 +236,7 @@ def qr_export(campaign_code: str, out_path: Path, unit_code: str | None) -> None
 
     from tqdm import tqdm
 
-    from app.services import bundles, qr_codes
+    from app.services.codes import bundles, qr_codes
 
     rt = runtime()
     with rt.sessions() as session:

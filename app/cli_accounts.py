@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from app.services import accounts
-from app.services.accounts import SYSTEM
+from app.services.accounts import accounts
+from app.services.actor import SYSTEM
 from app.services.errors import DomainError
 from app.web.context import runtime
 
@@ -95,7 +95,7 @@ def admin_reset_password(name: str, password_stdin: bool) -> None:
 @with_appcontext
 def admin_import(file: Path) -> None:
     """Create accounts from a CSV (username,unit[,role][,password]); prints generated passwords."""
-    from app.services import account_import
+    from app.services.accounts import account_import
 
     rt = runtime()
     with rt.sessions() as session:

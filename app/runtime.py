@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import DEFAULTS, ConfigError, Settings
+from app.infra.shared_token import DatabaseTokenStore, RedisTokenStore
 from app.services.deps import Deps, utc_now
-from app.services.shared_token import DatabaseTokenStore, RedisTokenStore
 from models.database import make_engine, make_session_factory
 from wechat import MiniProgramClient, PayConfig, PayV3Client
 from wechat.keys import (

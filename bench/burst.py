@@ -379,7 +379,7 @@ def _check_ledger(url: str, paid: dict[str, int]) -> None:
     ledger."""
     from sqlalchemy import text
 
-    from app.services.ledger_check import verify_totals
+    from app.services.payments.ledger_check import verify_totals
     from models.database import make_engine, make_session_factory
 
     engine = make_engine(url)

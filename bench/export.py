@@ -31,8 +31,8 @@ def build_database(path: Path, rows: int) -> str:
     """A SQLite ledger of `rows` paid donations spread over the demo units."""
     from sqlalchemy import insert, select
 
-    from app.services.campaigns import ensure_default_campaigns
-    from app.services.unit_import import import_units, read_rows
+    from app.services.catalog.campaigns import ensure_default_campaigns
+    from app.services.units.unit_import import import_units, read_rows
     from models import Donation, Unit
     from models.database import make_engine, make_session_factory
     from models.migrate import upgrade
@@ -66,10 +66,10 @@ def _donation(i: int, units: list[int], now: datetime) -> dict[str, object]:
 
 def child(kind: str, url: str) -> None:
     """Runs one export to nowhere and prints {"rows", "seconds", "peak_rss_mb"} as JSON."""
-    from app.services import exports
-    from app.services.accounts import SYSTEM
+    from app.services.actor import SYSTEM
     from app.services.deps import utc_now
-    from app.services.donation_admin import DonationFilter
+    from app.services.reports import exports
+    from app.services.reports.donation_list import DonationFilter
     from models.database import make_engine, make_session_factory
 
     sessions = make_session_factory(make_engine(url))

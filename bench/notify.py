@@ -269,7 +269,7 @@ def _measure_statement(url: str, orders: list[tuple[str, int, str]],
 def _statement_worker(job: tuple[Any, ...]) -> tuple[int, float]:
     """(notifications recorded, when it stopped): at the deadline, or when out of orders."""
     from app.services.deps import utc_now
-    from app.services.payments_pg import record_notified_payment
+    from app.services.payments.payments_pg import record_notified_payment
     from models.database import make_engine
     from wechat import Transaction
 
@@ -299,7 +299,7 @@ def _statement_worker(job: tuple[Any, ...]) -> tuple[int, float]:
 
 def _check_ledger(url: str, addr: str) -> float:
     """Fail when totals drifted; returns the duplicate share among notifications from addr."""
-    from app.services.ledger_check import find_drift
+    from app.services.payments.ledger_check import find_drift
     from models.database import make_engine, make_session_factory
 
     engine = make_engine(url)

@@ -4,7 +4,7 @@ the same links measured in the same run (shared machines are noisy: read the rat
     .venv/bin/python bench/qr.py [--units 1000]
 
 Target: the whole batch under 20 s on a 2-core machine. The batch is what `warmfund qr export`
-runs (app.services.bundles.draw_all: one process per core); each unit's link is different, so
+runs (app.services.codes.bundles.draw_all: one process per core); each unit's link is different, so
 the per-link matrix cache only saves work within a unit (PNG, SVG and PDF share one encoding).
 """
 
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import qrcode  # noqa: E402
 
-from app.services.bundles import PNG_SIZE, DrawJob, draw_all  # noqa: E402
+from app.services.codes.bundles import PNG_SIZE, DrawJob, draw_all
 from qr.codes import qr_matrix, qr_png, qr_svg  # noqa: E402
 from qr.fonts import find_cjk_font  # noqa: E402
 from qr.posters import PosterContent, poster_pdf  # noqa: E402

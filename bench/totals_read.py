@@ -35,7 +35,7 @@ def main() -> None:
         "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--database", default=default)
     base_url = parser.parse_args().database
-    from app.services.campaigns import get_campaign
+    from app.services.catalog.campaigns import get_campaign
 
     ledgers = {size: _ledger(base_url, size) for size in SIZES}
     timings = dict.fromkeys(SIZES, float("inf"))
@@ -62,10 +62,10 @@ def _session(engine: Any) -> Any:
 def _ledger(base_url: str, size: int) -> Any:
     """An engine on a database of its own holding `size` paid donations and their totals,
     spread over every shard as live payments leave them."""
-    from app.services.campaigns import ensure_default_campaigns
+    from app.services.catalog.campaigns import ensure_default_campaigns
     from app.services.deps import utc_now
-    from app.services.ledger_check import rebuild_totals
-    from app.services.units import UnitInput, create_unit
+    from app.services.payments.ledger_check import rebuild_totals
+    from app.services.units.units import UnitInput, create_unit
     from models import TOTAL_SHARDS
     from models.database import make_engine, write_transaction
     from models.migrate import upgrade

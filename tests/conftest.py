@@ -14,7 +14,7 @@ from sqlalchemy import Engine, make_url, text
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.services.campaigns import ensure_default_campaigns
+from app.services.catalog.campaigns import ensure_default_campaigns
 from app.services.deps import Deps, utc_now
 from models import Base
 from models.database import make_engine, make_session_factory

@@ -11,9 +11,10 @@ from typing import Any
 import requests
 from sqlalchemy import create_engine, make_url, text
 
-from app.services.accounts import SYSTEM, create_account
+from app.services.accounts.accounts import create_account
+from app.services.actor import SYSTEM
 from app.services.deps import utc_now
-from app.services.units import UnitInput, create_unit
+from app.services.units.units import UnitInput, create_unit
 
 _codes = itertools.count(1)
 

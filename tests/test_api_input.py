@@ -200,8 +200,8 @@ def test_draft_campaigns_are_not_public(api: Api, token: str, session: Any) -> N
 def test_code2session_errors_are_told_apart(session: Any, fake_deps: Any, errcode: int,
                                             expected: str) -> None:
     # A bad code is the worker's to retry; our secret, IP allowlist or quota is ours.
+    from app.services.catalog.donor_login import login
     from app.services.errors import DomainError
-    from app.services.workers import login
     from wechat.errors import MiniProgramError
 
     fake_deps.miniprogram.fail_next = MiniProgramError(errcode, "refused")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.services.ledger_check import find_drift, find_tally_drift
-from app.services.payments import ReceivedNotice, handle_payment_notification
+from app.services.payments.ledger_check import find_drift, find_tally_drift
+from app.services.payments.payments import ReceivedNotice, handle_payment_notification
 from models import Donation
 from tests import notices
 from tests.helpers import Api, at_once, demo_tree
@@ -64,9 +64,9 @@ def test_eight_threads_same_notifications(api: Api, sessions: Any, session: Any)
 def test_units_move_while_payments_land(api: Api, sessions: Any, session: Any) -> None:
     """A move recounts subtree totals under a table lock while payments keep arriving: no
     deadlock, no lost payment, and the totals follow the unit to its new parent."""
-    from app.services.accounts import SYSTEM
+    from app.services.actor import SYSTEM
     from app.services.deps import utc_now
-    from app.services.unit_admin import UnitChanges, update_unit_as
+    from app.services.units.unit_admin import UnitChanges, update_unit_as
 
     demo_tree(session)
     token = api.login("mover")

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from app.ratelimit import RateLimiter
-from app.services.ledger_check import find_drift, find_tally_drift
-from app.services.reconcile import reconcile
+from app.services.payments.ledger_check import find_drift, find_tally_drift
+from app.services.payments.reconcile import reconcile
 from models import Donation
 from tests import notices
 from tests.conftest import _clear
@@ -60,7 +60,7 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
             # Hundreds of logins a minute from one address are this test's doing, not abuse.
             api.runtime.extras["rate_limiter"] = RateLimiter()
             with sessions() as session:
-                from app.services.campaigns import ensure_default_campaigns
+                from app.services.catalog.campaigns import ensure_default_campaigns
                 from app.services.deps import utc_now
 
                 ensure_default_campaigns(session, utc_now())

@@ -109,7 +109,7 @@ def test_an_uploaded_file_with_nul_is_400(api: Api, seeded: dict[str, str],
 
 
 def test_a_unit_file_with_nul_is_refused_before_reading_rows() -> None:
-    from app.services.unit_import import ImportFileError, read_rows
+    from app.services.units.unit_import import ImportFileError, read_rows
 
     with pytest.raises(ImportFileError, match="NUL"):
         read_rows("units.csv", b"code,name,parent_code,kind\nDX,\x00,,district\n")

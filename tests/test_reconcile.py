@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select, update
 
 from app.services.deps import Deps, utc_now
-from app.services.donations import OrderRequest, get_own_donation, place_order
 from app.services.errors import WeChatUnavailableDomainError
-from app.services.ledger_check import find_drift
-from app.services.payments import refresh_from_wechat
-from app.services.reconcile import reconcile
+from app.services.payments.donations import OrderRequest, get_own_donation, place_order
+from app.services.payments.ledger_check import find_drift
+from app.services.payments.payments import refresh_from_wechat
+from app.services.payments.reconcile import reconcile
 from models import Anomaly, Donation
 from models.tables import donations_table
 from tests.helpers import Api, demo_tree

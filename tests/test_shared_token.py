@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import redis
 
+from app.infra.shared_token import DatabaseTokenStore, RedisTokenStore
 from app.services.deps import utc_now
-from app.services.shared_token import DatabaseTokenStore, RedisTokenStore
 from models import Anomaly
 from models.database import write_transaction
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import event, select, text
 
-from app.services.campaigns import get_campaign, get_unit
+from app.services.catalog.campaigns import get_campaign, get_unit
 from app.services.deps import utc_now
-from app.services.ledger_check import find_drift, repair_totals, verify_totals
-from app.services.totals import count_paid
+from app.services.payments.ledger_check import find_drift, repair_totals, verify_totals
+from app.services.payments.totals import count_paid
 from models import TOTAL_SHARDS, Campaign, Donation, Unit
 from models.database import write_transaction
 from tests.helpers import demo_tree

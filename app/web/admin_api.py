@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.services import accounts
-from app.services.accounts import Actor
+from app.services.accounts import accounts
+from app.services.actor import Actor
 from app.services.errors import UnauthorizedError
 from app.web.admin_session import SAFE_METHODS, check_csrf, session_token, sign_out
 from app.web.context import deps, get_session, limiter

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.services.donation_admin import DonationFilter
-from app.services.figures import Period, parse_period
+from app.services.reports.donation_list import DonationFilter
+from app.services.reports.figures import Period, parse_period
 from app.web.parsing import query_arg
 
 

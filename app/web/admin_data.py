@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from app.services import campaign_admin, dashboard, donation_admin, reports
-from app.services.campaign_admin import CampaignChanges
+from app.services.accounts import campaign_admin
+from app.services.accounts.campaign_admin import CampaignChanges
+from app.services.reports import dashboard, donation_list, reports
 from app.web.admin_api import current_actor
 from app.web.admin_args import donation_filter, period
 from app.web.context import deps, get_session
@@ -69,6 +70,6 @@ def dashboard_data() -> Response:
 @bp.get("/donations")
 def list_donations() -> Response:
     actor = current_actor()
-    return jsonify(donation_admin.list_donations(
+    return jsonify(donation_list.list_donations(
         get_session(), actor, donation_filter(), query_arg("cursor", max_length=20),
-        donation_admin.parse_limit(query_arg("limit", max_length=5))))
+        donation_list.parse_limit(query_arg("limit", max_length=5))))

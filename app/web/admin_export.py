@@ -9,8 +9,8 @@ from urllib.parse import quote
 from flask import Blueprint, Response
 from sqlalchemy.orm import Session
 
-from app.services import exports, reports
-from app.services.report_files import report_csv, report_pdf, report_xlsx
+from app.services.reports import exports, reports
+from app.services.reports.report_files import report_csv, report_pdf, report_xlsx
 from app.web.admin_api import current_actor
 from app.web.admin_args import donation_filter, period
 from app.web.context import deps, get_session, runtime

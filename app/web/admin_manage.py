@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from app.services import account_import, accounts, anomalies, audit
+from app.services.accounts import account_import, accounts, anomalies, audit
 from app.services.errors import InvalidRequestError
 from app.web.admin_api import current_actor
 from app.web.context import deps, get_session

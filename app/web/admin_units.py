@@ -7,10 +7,11 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify
 
-from app.services import bundles, unit_admin
+from app.services.codes import bundles
 from app.services.errors import InvalidRequestError
-from app.services.unit_admin import UnitChanges
-from app.services.units import UnitInput
+from app.services.units import unit_admin
+from app.services.units.unit_admin import UnitChanges
+from app.services.units.units import UnitInput
 from app.web.admin_api import current_actor
 from app.web.context import deps, get_session
 from app.web.pages import poster_font

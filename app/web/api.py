@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from app.services import campaigns, donations, workers
+from app.services.catalog import campaigns, donor_login
+from app.services.payments import donations
 from app.web.context import deps, get_session, limiter
 from app.web.parsing import bearer_token, client_ip, field, json_body, query_arg
 
@@ -12,7 +13,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _openid() -> str:
-    return workers.openid_from_token(deps(), bearer_token())
+    return donor_login.openid_from_token(deps(), bearer_token())
 
 
 @bp.post("/login")
@@ -21,7 +22,7 @@ def login() -> Response:
     # itself limits code2Session per user.
     limiter().hit("login", client_ip(), limit=600)
     code = field(json_body(), "code", str)
-    result = workers.login(get_session(), deps(), code)
+    result = donor_login.login(get_session(), deps(), code)
     return jsonify({"token": result.token, "expires_in": result.expires_in})
 
 

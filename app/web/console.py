@@ -23,8 +23,8 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.errors import error_response
-from app.services import accounts
-from app.services.accounts import Actor
+from app.services.accounts import accounts
+from app.services.actor import Actor
 from app.services.errors import DomainError, InvalidRequestError, UnauthorizedError
 from app.web.admin_api import current_actor, login
 from app.web.admin_session import check_csrf, csrf_token, sign_in, sign_out

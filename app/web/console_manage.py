@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.services import account_import, accounts, anomalies, audit, campaign_admin
-from app.services.campaign_admin import CampaignChanges
+from app.services.accounts import account_import, accounts, anomalies, audit, campaign_admin
+from app.services.accounts.campaign_admin import CampaignChanges
 from app.services.errors import DomainError, InvalidRequestError
 from app.services.numbers import whole_number
 from app.web.console import actor, back, signed_in

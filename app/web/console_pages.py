@@ -6,17 +6,13 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 
-from app.services import (
-    campaign_admin,
-    campaigns,
-    dashboard,
-    donation_admin,
-    reports,
-    unit_admin,
-)
-from app.services.charts import bars
-from app.services.exports import STATUS_NAMES
-from app.services.views import yuan
+from app.services.accounts import campaign_admin
+from app.services.catalog import campaigns
+from app.services.formatting import yuan
+from app.services.reports import dashboard, donation_list, reports
+from app.services.reports.charts import bars
+from app.services.reports.exports import STATUS_NAMES
+from app.services.units import unit_admin
 from app.web.admin_args import donation_filter, period
 from app.web.console import actor, signed_in
 from app.web.context import deps, get_session
@@ -71,9 +67,9 @@ def dashboard_live() -> str:
 @signed_in
 def donations_page() -> str:
     wanted = donation_filter()
-    page = donation_admin.list_donations(
+    page = donation_list.list_donations(
         get_session(), actor(), wanted, query_arg("cursor", max_length=20),
-        donation_admin.parse_limit(query_arg("limit", max_length=5)))
+        donation_list.parse_limit(query_arg("limit", max_length=5)))
     args = _link_args("cursor")
     listed = campaign_admin.list_campaigns_admin(get_session())
     return render_template("admin/donations.html", page=page, f=wanted, args=args,

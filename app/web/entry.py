@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from app.services.entry import resolve_entry
+from app.services.catalog.entry import resolve_entry
 from app.web.context import deps, get_session
 from app.web.parsing import query_arg
 

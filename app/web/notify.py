@@ -8,7 +8,7 @@ import logging
 from flask import Blueprint, Response, request
 
 from app.errors import wechat_pay_fail
-from app.services.payments import (
+from app.services.payments.payments import (
     NotificationRejectedError,
     ReceivedNotice,
     handle_payment_notification,

@@ -15,10 +15,12 @@ import requests
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.services import campaigns, entry, qr_codes, wxacode
+from app.infra.disk_cache import DiskCache
+from app.services.catalog import campaigns, entry
+from app.services.codes import qr_codes, wxacode
+from app.services.codes.qr_codes import Drawing, QrTarget
 from app.services.errors import NotFoundError
-from app.services.qr_codes import Drawing, QrTarget
-from app.services.views import yuan
+from app.services.formatting import yuan
 from app.web.context import deps, get_session, runtime
 
 bp = Blueprint("pages", __name__)
@@ -72,12 +74,12 @@ def qr_image(unit_code: str, filename: str) -> Response:
 def _wxacode(target: QrTarget) -> Response:
     settings = runtime().settings
     cache = runtime().extras.setdefault(
-        "wxacode_cache", wxacode.WxacodeCache(settings.instance_dir / "wxacode"))
+        "wxacode_cache", DiskCache(settings.instance_dir / "wxacode"))
     wanted = wxacode.WxacodeRequest(
         scene=entry.build_scene(target.unit.code, target.campaign.code),
         page=settings.get("wechat.miniprogram", "page"),
         env_version=settings.get("wechat.miniprogram", "env_version"))
-    image = cache.get(deps().miniprogram, wanted)
+    image = wxacode.cached_wxacode(cache, deps().miniprogram, wanted)
     etag = '"wxa-' + wanted.key()[:32] + '"'
     drawing = Drawing(image, wxacode.image_type(image), etag)
     return _not_modified(etag, QR_CACHE) or _serve(drawing, QR_CACHE)

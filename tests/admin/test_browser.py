@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.services.views import yuan
+from app.services.formatting import yuan
 from tests.admin.helpers import ADMIN, pay, token_for
 from tests.helpers import Api, demo_tree, make_admin
 

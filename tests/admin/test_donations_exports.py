@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from app.services.exports import local_time, safe_text
-from app.services.views import SHANGHAI, yuan
+from app.services.formatting import SHANGHAI, yuan
+from app.services.reports.exports import local_time, safe_text
 from tests.admin.helpers import error_code, seed
 from tests.helpers import Api
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from app.services import accounts
+from app.services.accounts import accounts
 from app.services.deps import utc_now
 from app.services.errors import DomainError
-from app.services.unit_import import ImportFileError, read_rows
+from app.services.units.unit_import import ImportFileError, read_rows
 from tests.admin.helpers import ADMIN, bearer, error_code, form_csrf, pay, seed, token_for
 from tests.conftest import TEST_SECRET
 from tests.helpers import Api, at_once, demo_tree, make_admin
@@ -217,8 +217,8 @@ def test_csv_with_bare_carriage_returns_imports(api: Api, seeded: dict[str, str]
 
 def test_an_account_import_is_all_or_nothing(session: Any,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from app.services import account_import
-    from app.services.accounts import SYSTEM
+    from app.services.accounts import account_import
+    from app.services.actor import SYSTEM
     from models import Account
 
     demo_tree(session)
@@ -245,7 +245,7 @@ def test_an_account_import_is_all_or_nothing(session: Any,
 
 
 def test_passwords_hashed_together_keep_their_order() -> None:
-    from app.services.passwords import check_password, hash_passwords
+    from app.infra.passwords import check_password, hash_passwords
 
     passwords = [f"pass-{n}-{'x' * n}" for n in range(6)]
     hashes = hash_passwords(passwords)

@@ -68,7 +68,7 @@ def test_the_audit_page_speaks_chinese(api: Api, session: Any) -> None:
 def test_the_daily_chart_labels_today(api: Api, session: Any) -> None:
     from datetime import datetime
 
-    from app.services.views import SHANGHAI
+    from app.services.formatting import SHANGHAI
 
     seed(api, session)
     page = console_as(api, *ADMIN).get("/admin/").data.decode()

@@ -1,0 +1,1 @@
+"""Admin accounts, their audit trail, campaign administration and anomaly review."""

@@ -1,0 +1,1 @@
+"""The public read side: campaigns, entry links and donor (worker) login."""

@@ -1,0 +1,1 @@
+"""QR codes, mini-program codes and poster bundles for units."""

@@ -1,0 +1,1 @@
+"""Payments: donation orders, WeChat Pay notifications, totals, reconciliation, ledger check."""

@@ -1,0 +1,205 @@
+"""A worker orders shares, gets the wx.requestPayment parameters, and reads their donations."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, text, update
+from sqlalchemy.orm import Session
+
+from app.services.catalog.campaigns import find_public_campaign
+from app.services.deps import Deps
+from app.services.errors import (
+    CampaignClosedError,
+    InvalidRequestError,
+    NotFoundError,
+    UnitInactiveError,
+    WeChatUnavailableDomainError,
+)
+from app.services.formatting import SHANGHAI, donation_view
+from app.services.numbers import decode_cursor
+from app.services.payments.payments import refresh_from_wechat
+from app.services.units.units import find_unit
+from models import Campaign, CampaignStatus, Donation, DonationStatus, Unit
+from models.database import is_postgres, write_transaction
+from wechat import JsapiOrder
+from wechat.errors import WeChatError
+
+MESSAGE_MAX = 50
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    openid: str
+    campaign: str
+    unit: str
+    quantity: int = 1
+    anonymous: bool = False
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    donation: dict[str, Any]
+    payment: dict[str, str]
+    created: bool
+
+
+def place_order(session: Session, deps: Deps, request: OrderRequest) -> PlacedOrder:
+    """Create (or hand back an identical pending) donation and its WeChat Pay order."""
+    _check_request(deps, request)
+    campaign = find_public_campaign(session, request.campaign)  # a draft is no campaign yet
+    unit = find_unit(session, request.unit)
+    _check_open(campaign, unit, deps)
+    donation, created = _pending_donation(session, deps, request, campaign, unit)
+    prepay_id = donation.prepay_id or _create_at_wechat(session, deps, donation, campaign, unit)
+    try:
+        params = deps.pay.payment_params(prepay_id)
+    except WeChatError as exc:
+        raise WeChatUnavailableDomainError() from exc
+    return PlacedOrder(donation_view(donation, campaign.code, unit.code), params.as_dict(), created)
+
+
+def _check_request(deps: Deps, request: OrderRequest) -> None:
+    if not 1 <= request.quantity <= deps.max_quantity:
+        raise InvalidRequestError(f"份数须在 1 到 {deps.max_quantity} 之间")
+    if len(request.message) > MESSAGE_MAX:
+        raise InvalidRequestError(f"留言不能超过 {MESSAGE_MAX} 个字")
+
+
+def _check_open(campaign: Campaign, unit: Unit, deps: Deps) -> None:
+    if campaign.status != CampaignStatus.OPEN.value:
+        raise CampaignClosedError()
+    today = deps.clock().astimezone(SHANGHAI).date()
+    if (campaign.starts_on and today < campaign.starts_on) or (
+            campaign.ends_on and today > campaign.ends_on):
+        raise CampaignClosedError("该项目不在募捐期内")
+    if not unit.active:
+        raise UnitInactiveError()
+
+
+def _pending_donation(session: Session, deps: Deps, request: OrderRequest, campaign: Campaign,
+                      unit: Unit) -> tuple[Donation, bool]:
+    now = deps.clock()
+    with write_transaction(session):
+        _lock_worker(session, request.openid)
+        same = session.scalar(select(Donation).where(
+            Donation.openid == request.openid, Donation.campaign_id == campaign.id,
+            Donation.unit_id == unit.id, Donation.quantity == request.quantity,
+            Donation.anonymous == request.anonymous, Donation.message == request.message,
+            Donation.status == DonationStatus.PENDING.value,
+            Donation.expires_at > now + timedelta(minutes=2),
+        ).order_by(Donation.id.desc()).limit(1))
+        if same is not None:
+            return same, False
+        donation = Donation(
+            out_trade_no=new_out_trade_no(now), campaign_id=campaign.id, unit_id=unit.id,
+            openid=request.openid, quantity=request.quantity,
+            amount_fen=campaign.amount_fen * request.quantity, anonymous=request.anonymous,
+            message=request.message, status=DonationStatus.PENDING.value, created_at=now,
+            expires_at=now + timedelta(minutes=deps.order_expire_minutes),
+            order_description=_description(campaign, unit))
+        session.add(donation)
+    return donation, True
+
+
+def _lock_worker(session: Session, openid: str) -> None:
+    # Serialises one worker's orders, so a double tap cannot make two identical orders.
+    if is_postgres(session):
+        session.execute(text("SELECT id FROM workers WHERE openid = :o FOR UPDATE"), {"o": openid})
+
+
+def new_out_trade_no(now: datetime) -> str:
+    stamp = now.astimezone(SHANGHAI).strftime("%y%m%d%H%M%S")
+    return "WF" + stamp + "".join(secrets.choice(_ALPHABET) for _ in range(12))
+
+
+def _description(campaign: Campaign, unit: Unit) -> str:
+    return f"{campaign.name}-{unit.name}"[:127]
+
+
+def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign: Campaign,
+                      unit: Unit) -> str:
+    order = JsapiOrder(
+        out_trade_no=donation.out_trade_no,
+        description=donation.order_description or _description(campaign, unit),
+        amount_fen=donation.amount_fen, openid=donation.openid,
+        time_expire=donation.expires_at, attach=f"{unit.code}/{campaign.code}")
+    try:
+        prepay_id: str = deps.pay.create_jsapi_order(order)
+    except WeChatError as exc:
+        # Left pending without a prepay_id: a retry re-sends the same order, and reconcile
+        # closes it if WeChat never saw it.
+        raise WeChatUnavailableDomainError() from exc
+    with write_transaction(session):
+        result = session.execute(
+            update(Donation).where(Donation.id == donation.id,
+                                   Donation.status == DonationStatus.PENDING.value)
+            .values(prepay_id=prepay_id))
+        stored = cast(CursorResult[Any], result).rowcount
+    if not stored and session.scalar(select(Donation.status).where(
+            Donation.id == donation.id)) == DonationStatus.CLOSED.value:
+        # Reconcile closed the order meanwhile, as one WeChat Pay had never seen: it must not be
+        # paid now. No payment parameters leave here, and the order at WeChat Pay is closed too
+        # (should that fail, nobody can pay it without the parameters; it expires there).
+        with contextlib.suppress(WeChatError):
+            deps.pay.close_order(donation.out_trade_no)
+        raise WeChatUnavailableDomainError("订单已关闭，请重新下单")
+    # Not stored but not closed: a double tap's other half placed and paid it meanwhile, and
+    # WeChat Pay refuses to take its money twice.
+    donation.prepay_id = prepay_id
+    return prepay_id
+
+
+def get_own_donation(session: Session, deps: Deps, openid: str,
+                     out_trade_no: str) -> dict[str, Any]:
+    """One of the worker's donations; a pending one is first checked with WeChat Pay."""
+    row = _own_row(session, openid, out_trade_no)
+    donation = row[0]
+    if donation.status == DonationStatus.PENDING.value and _worth_asking(deps, donation):
+        refresh_from_wechat(session, deps, donation.out_trade_no)
+        row = _own_row(session, openid, out_trade_no)
+    return donation_view(*row)
+
+
+def _own_row(session: Session, openid: str, out_trade_no: str) -> tuple[Donation, str, str]:
+    row = session.execute(
+        select(Donation, Campaign.code, Unit.code)
+        .join(Campaign, Campaign.id == Donation.campaign_id)
+        .join(Unit, Unit.id == Donation.unit_id)
+        .where(Donation.out_trade_no == out_trade_no)).first()
+    if row is None or row[0].openid != openid:
+        raise NotFoundError("找不到这笔捐款")
+    return row[0], row[1], row[2]
+
+
+def _worth_asking(deps: Deps, donation: Donation) -> bool:
+    """Ask WeChat Pay about a pending order the worker is waiting for; not once it has expired,
+    which is reconcile's to settle (asking stamps checked_at, and an order asked about every
+    few seconds would never be claimed by reconcile, and so never closed)."""
+    now = deps.clock()
+    if donation.expires_at <= now:
+        return False
+    old_enough = now - donation.created_at >= timedelta(seconds=deps.query_after_seconds)
+    not_just_asked = (donation.checked_at is None
+                      or now - donation.checked_at >= timedelta(seconds=deps.query_after_seconds))
+    return old_enough and not_just_asked and donation.prepay_id is not None
+
+
+def list_own_donations(session: Session, openid: str, cursor: str | None,
+                       limit: int = 20) -> dict[str, Any]:
+    query = (select(Donation, Campaign.code, Unit.code)
+             .join(Campaign, Campaign.id == Donation.campaign_id)
+             .join(Unit, Unit.id == Donation.unit_id)
+             .where(Donation.openid == openid).order_by(Donation.id.desc()).limit(limit + 1))
+    if cursor:
+        query = query.where(Donation.id < decode_cursor(cursor))
+    rows = session.execute(query).all()
+    page = rows[:limit]
+    next_cursor = str(page[-1][0].id) if len(rows) > limit else None
+    return {"donations": [donation_view(*r) for r in page], "next": next_cursor}

@@ -1,0 +1,109 @@
+"""The per-unit report as files: CSV (UTF-8 with BOM), XLSX and a printable A4 PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import lru_cache
+from xml.sax.saxutils import escape
+
+from app.services.formatting import yuan
+from app.services.reports.exports import BOM, XLSX_TEXT_AS_TEXT, safe_text
+from app.services.reports.reports import COLUMNS, Report
+
+NOTE = "说明：捐款人数按微信用户去重，小计、合计不等于各行人数相加；金额为已支付捐款。"
+
+
+def report_csv(report: Report) -> bytes:
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_text(report.title), safe_text(report.subtitle)])
+    writer.writerow(COLUMNS)
+    for row in report.rows:
+        code, name, parent, count, donors, fen = row.cells()
+        writer.writerow([safe_text(code), safe_text(name), safe_text(parent), count, donors,
+                         yuan(fen)])
+    writer.writerow([NOTE])
+    return buffer.getvalue().encode("utf-8")
+
+
+def report_xlsx(report: Report) -> bytes:
+    import xlsxwriter
+
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, XLSX_TEXT_AS_TEXT | {"in_memory": True})
+    sheet = workbook.add_worksheet("单位统计")
+    bold = workbook.add_format({"bold": True})
+    money = workbook.add_format({"num_format": "0.00"})
+    strong_money = workbook.add_format({"num_format": "0.00", "bold": True})
+    sheet.write(0, 0, report.title, bold)
+    sheet.write(1, 0, report.subtitle)
+    sheet.write_row(2, 0, COLUMNS, bold)
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, 2, 30)
+    sheet.set_column(3, 5, 12)
+    for index, row in enumerate(report.rows, start=3):
+        code, name, parent, count, donors, fen = row.cells()
+        strong = row.kind in ("subtotal", "total")
+        sheet.write_row(index, 0, (code, name, parent), bold if strong else None)
+        sheet.write_row(index, 3, (count, donors), bold if strong else None)
+        sheet.write_number(index, 5, fen / 100, strong_money if strong else money)
+    sheet.write(len(report.rows) + 4, 0, NOTE)
+    workbook.close()
+    return output.getvalue()
+
+
+@lru_cache(maxsize=1)
+def _font_name() -> str:
+    """A TrueType CJK font if one is installed (embedded), else ReportLab's STSong-Light."""
+    from reportlab.pdfbase import pdfmetrics
+
+    try:
+        from qr.fonts import find_cjk_font
+
+        path = find_cjk_font()
+    except ImportError:
+        path = None
+    if path is not None and path.suffix.lower() in (".ttf", ".ttc"):
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        try:
+            pdfmetrics.registerFont(TTFont("WarmfundCJK", str(path), subfontIndex=0))
+            return "WarmfundCJK"
+        except Exception:  # noqa: BLE001 - a font ReportLab cannot embed: use the CID font
+            pass
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
+
+def report_pdf(report: Report) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = _font_name()
+    output = io.BytesIO()
+    doc = SimpleDocTemplate(output, pagesize=A4, leftMargin=14 * mm, rightMargin=14 * mm,
+                            topMargin=14 * mm, bottomMargin=14 * mm, title=report.title)
+    title = ParagraphStyle("t", fontName=font, fontSize=16, leading=22, alignment=1)
+    small = ParagraphStyle("s", fontName=font, fontSize=9, leading=13, alignment=1)
+    data = [list(COLUMNS)] + [[*r.cells()[:5], yuan(r.cells()[5])] for r in report.rows]
+    table = Table(data, colWidths=[24 * mm, 58 * mm, 46 * mm, 16 * mm, 16 * mm, 22 * mm],
+                  repeatRows=1)
+    style = [("FONT", (0, 0), (-1, -1), font, 8.5),
+             ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#fbe9e7")),
+             ("ALIGN", (3, 0), (-1, -1), "RIGHT")]
+    for index, row in enumerate(report.rows, start=1):
+        if row.kind in ("subtotal", "total"):
+            style.append(("BACKGROUND", (0, index), (-1, index), colors.HexColor("#f5f5f5")))
+    table.setStyle(TableStyle(style))
+    # Paragraph reads markup: names typed by people must not become tags (or <img src=...>).
+    doc.build([Paragraph(escape(report.title), title), Paragraph(escape(report.subtitle), small),
+               Spacer(1, 4 * mm), table, Spacer(1, 3 * mm), Paragraph(NOTE, small)])
+    return output.getvalue()
