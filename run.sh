@@ -9,6 +9,7 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   exit 1
 fi
 scripts/setup-venv.sh
+export WARMFUND_APP_DEVELOPMENT=true   # this script is development mode: asked for, never implied
 export WARMFUND_APP_PUBLIC_URL="${WARMFUND_APP_PUBLIC_URL:-http://127.0.0.1:$PORT}"
 .venv/bin/warmfund init
 exec .venv/bin/warmfund run --host 127.0.0.1 --port "$PORT" --no-reload

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import functools
+import os
 import secrets
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from flask import Flask
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
 
 from app import create_app
 from app.cli_accounts import admin_group
+from app.config import CONFIG_ENV, ConfigError, Settings, load_settings
 from app.runtime import Runtime
 from app.services.accounts import accounts
 from app.services.actor import SYSTEM
@@ -29,12 +33,42 @@ from app.web.context import runtime
 
 DEMO_UNITS = Path(__file__).resolve().parent / "demo" / "units.csv"
 
+# Without a config file these commands ask for development mode; only those that make things
+# (instance/ keys and secret, the database) may create them: any other command run in the
+# wrong folder says so and leaves the folder as it was.
+DEVELOPMENT_COMMANDS = ("run", "simulator")
+CREATING_COMMANDS = ("init", "run", "simulator")
+
+
+def _cli_app() -> Flask:
+    command = click.get_current_context().ensure_object(ScriptInfo).data.get("command")
+    overrides = None
+    if command in DEVELOPMENT_COMMANDS and not os.environ.get(CONFIG_ENV):
+        overrides = {"app": {"development": True}}
+    if command not in CREATING_COMMANDS:
+        _refuse_to_create(load_settings(overrides))
+    return create_app(overrides)
+
+
+def _refuse_to_create(settings: Settings) -> None:
+    url = make_url(settings.database_url)
+    database = url.database or ""
+    missing = url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and (
+        not Path(database).exists())
+    if missing or (settings.development and not settings.instance_dir.is_dir()):
+        where = database if missing else str(settings.instance_dir)
+        raise ConfigError(f"no warmfund database here ({where} does not exist): run "
+                          "`warmfund init` first, from the folder that holds instance/ or with "
+                          f"{CONFIG_ENV} set")
+
 
 class _Group(FlaskGroup):
-    """Flask's group, saying in one line what to do when the database has no schema yet, and
-    where the development server's stand-in of WeChat listens."""
+    """Flask's group, saying in one line what to do when the configuration is refused or the
+    database has no schema yet, and where the development server's stand-in of WeChat
+    listens."""
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        ctx.ensure_object(ScriptInfo).data["command"] = cmd_name
         command = super().get_command(ctx, cmd_name)
         if cmd_name != "run" or command is None or command.callback is None:
             return command
@@ -56,6 +90,8 @@ class _Group(FlaskGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
         except DBAPIError as exc:
             found, kind = str(exc.orig), type(exc.orig).__name__
             if "no such table" in found or kind == "UndefinedTable":
@@ -71,7 +107,7 @@ class _Group(FlaskGroup):
             raise
 
 
-@click.group(cls=_Group, create_app=create_app, add_version_option=False,
+@click.group(cls=_Group, create_app=_cli_app, add_version_option=False,
              load_dotenv=False)
 def main() -> None:
     """warmfund — 一元捐 / 十元捐 donations for the union's relief fund."""

@@ -1,7 +1,9 @@
 """Settings: TOML at $WARMFUND_CONFIG, overridden by WARMFUND_<SECTION>_<KEY>, checked once.
 
 Reading happens only inside create_app() (never at import time). A missing or malformed value
-stops start-up with a ConfigError that names the key.
+stops start-up with a ConfigError that names the key. Development mode (the stand-in of WeChat,
+generated keys, demo units) is only ever what someone asked for: `[app].development = true`,
+which `warmfund run` and ./run.sh set; without a config file and without it, nothing starts.
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from gunicorn.errors import AppImportError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 CONFIG_ENV = "WARMFUND_CONFIG"
+ENV_PREFIX = "WARMFUND_"
 
 # Every key the application reads, with its development default. config.example.toml documents
 # each one; a key not listed here is refused so that a typo cannot silently do nothing.
 DEFAULTS: dict[str, dict[str, Any]] = {
     "app": {
+        "development": False,
         "secret_key": "",
         "public_url": "http://127.0.0.1:5000",
         "max_quantity": 100,
@@ -66,7 +71,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "qr": {"font_path": ""},
 }
 
-# Without a config file the app runs on development defaults: SQLite under instance/, the local
+# What development mode changes: SQLite under instance/ (the default everywhere), the local
 # stand-in of WeChat with keys generated at first start, and the demo unit tree.
 DEVELOPMENT_OVERRIDES: dict[str, dict[str, Any]] = {
     "app": {"demo_data": True},
@@ -74,8 +79,21 @@ DEVELOPMENT_OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 
-class ConfigError(Exception):
-    """A configuration value is missing or malformed; the message names the key."""
+# config.example.toml's placeholder: whoever has read the example could sign tokens with it.
+EXAMPLE_SECRET = "change-me-to-a-long-random-string"
+MIN_SECRET = 32
+MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+
+NO_CONFIG = (f"{CONFIG_ENV} is not set: point it at a config file (a copy of "
+             "config.example.toml), or ask for development mode (`warmfund run`, ./run.sh, "
+             "or WARMFUND_APP_DEVELOPMENT=true)")
+
+
+class ConfigError(AppImportError):  # type: ignore[misc]  # gunicorn ships no types
+    """A configuration value is missing or malformed; the message names the key.
+
+    It is gunicorn's AppImportError, which gunicorn reports as its one line (no traceback)
+    before it stops; the CLI does the same."""
 
 
 @dataclass(frozen=True)
@@ -111,19 +129,22 @@ def load_settings(
 ) -> Settings:
     """File, then environment, then explicit overrides (tests); then checked."""
     env = dict(os.environ if environ is None else environ)
-    raw = copy.deepcopy(DEFAULTS)
     path = env.get(CONFIG_ENV, "")
-    development = not path
-    if development:
+    layers = [(_read_toml(Path(path)), path)] if path else []
+    layers += [(_from_environment(env), "environment"), (overrides or {}, "overrides")]
+    development = False
+    for layer, _source in layers:
+        development = layer.get("app", {}).get("development", development)
+    if not path and development is not True:
+        raise ConfigError(NO_CONFIG)
+    raw = copy.deepcopy(DEFAULTS)
+    if development is True:
         _merge(raw, DEVELOPMENT_OVERRIDES, source="development defaults")
-    else:
-        _merge(raw, _read_toml(Path(path)), source=path)
-    _merge(raw, _from_environment(env), source="environment")
-    if overrides:
-        _merge(raw, overrides, source="overrides")
+    for layer, source in layers:
+        _merge(raw, layer, source=source)
     _fill_derived(raw)
     _check(raw)
-    return Settings(raw=raw, development=development)
+    return Settings(raw=raw, development=raw["app"]["development"])
 
 
 def _read_toml(path: Path) -> dict[str, dict[str, Any]]:
@@ -158,11 +179,18 @@ def env_name(section: str, key: str) -> str:
 
 def _from_environment(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
+    known = {CONFIG_ENV}
     for section, keys in DEFAULTS.items():
         for key, default in keys.items():
+            known.add(env_name(section, key))
             value = env.get(env_name(section, key))
             if value is not None:
                 found.setdefault(section, {})[key] = _convert(value, default, section, key)
+    unknown = sorted(name for name in env if name.startswith(ENV_PREFIX) and name not in known)
+    if unknown:
+        # A typo must not silently do nothing (WARMFUND_APP_MAX_QUANTIY=5).
+        raise ConfigError(f"unknown environment variable {unknown[0]}: every WARMFUND_ name is "
+                          "WARMFUND_<SECTION>_<KEY> of a key in config.example.toml")
     return found
 
 
@@ -230,10 +258,7 @@ def _check(raw: dict[str, dict[str, Any]]) -> None:
     if app["timezone"] != "Asia/Shanghai":
         # Dates in figures, filters, exports and order numbers are China Standard Time.
         raise ConfigError('[app].timezone: only "Asia/Shanghai" is supported')
-    try:
-        make_url(raw["database"]["url"])
-    except ArgumentError as exc:
-        raise ConfigError(f"[database].url is not a database URL: {exc}") from exc
+    _check_database(str(raw["database"]["url"]))
     if raw["redis"]["url"] and not str(raw["redis"]["url"]).startswith(("redis://", "rediss://")):
         raise ConfigError("[redis].url must start with redis:// or rediss://")
     if raw["wechat.pay"]["version"] not in ("v3", "v2"):
@@ -243,6 +268,42 @@ def _check(raw: dict[str, dict[str, Any]]) -> None:
         raise ConfigError("[wechat.pay].order_expire_minutes must be between 5 and 120")
     if raw["wechat.miniprogram"]["env_version"] not in ("release", "trial", "develop"):
         raise ConfigError("[wechat.miniprogram].env_version must be release, trial or develop")
+    _check_secret(str(app["secret_key"]), app["development"])
+    if raw["wechat"]["use_simulator"] and not app["development"]:
+        # The stand-in marks any order paid on an unauthenticated request: never in production.
+        raise ConfigError("[wechat].use_simulator = true is for development only: it needs "
+                          "[app].development = true (the stand-in pays orders with no money)")
+
+
+SUPPORTED_DATABASES = ("postgresql+psycopg://user@host/name or sqlite:///path "
+                       "(PostgreSQL or SQLite)")
+
+
+def _check_database(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"[database].url is not a database URL: {exc}") from exc
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    if backend not in ("postgresql", "sqlite"):
+        raise ConfigError(f"[database].url: {backend} is not supported; use "
+                          f"{SUPPORTED_DATABASES}")
+    if backend == "postgresql" and driver != "psycopg":
+        raise ConfigError(f"[database].url: PostgreSQL is reached through psycopg; use "
+                          f"{SUPPORTED_DATABASES}")
+
+
+def _check_secret(key: str, development: bool) -> None:
+    if not key:
+        if not development:  # development mode makes one under instance/
+            raise ConfigError(f"[app].secret_key is required: generate one with {MAKE_A_SECRET}")
+        return
+    if key == EXAMPLE_SECRET:
+        raise ConfigError("[app].secret_key is config.example.toml's placeholder, which anyone "
+                          f"can read and sign tokens with: generate one with {MAKE_A_SECRET}")
+    if len(key) < MIN_SECRET or len(set(key)) < 10:
+        raise ConfigError(f"[app].secret_key must be at least {MIN_SECRET} random characters "
+                          f"(got {len(key)}): generate one with {MAKE_A_SECRET}")
 
 
 def _require_url(name: str, value: str) -> None:

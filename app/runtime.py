@@ -88,14 +88,9 @@ def _start_simulator(settings: Settings) -> SimulatorServer | None:
 
 
 def _secret_key(settings: Settings) -> str:
+    """The configured key (load_settings checked it), or development's own under instance/."""
     key = str(settings.get("app", "secret_key"))
-    if key:
-        if len(key) < 16:
-            raise ConfigError("[app].secret_key must be at least 16 characters")
-        return key
-    if not settings.development:
-        raise ConfigError("[app].secret_key is required (a long random string)")
-    return _development_secret(settings.instance_dir)
+    return key or _development_secret(settings.instance_dir)
 
 
 def _development_secret(instance_dir: Path) -> str:

@@ -141,7 +141,8 @@ def _say(step: str) -> None:
 def _app_env(url: str, instance: Path, app_port: int, sim_port: int) -> dict[str, str]:
     stand_in = f"http://127.0.0.1:{sim_port}"
     return {"WARMFUND_DATABASE_URL": url, "WARMFUND_APP_INSTANCE_DIR": str(instance),
-            "WARMFUND_APP_SECRET_KEY": "bench-secret-key-0123456789",
+            "WARMFUND_APP_DEVELOPMENT": "true",
+            "WARMFUND_APP_SECRET_KEY": "bench-secret-key-0123456789-abcdefghij",
             "WARMFUND_APP_PUBLIC_URL": f"http://127.0.0.1:{app_port}",
             "WARMFUND_APP_TRUSTED_PROXIES": "1",
             "WARMFUND_WECHAT_USE_SIMULATOR": "true", "WARMFUND_WECHAT_API_BASE": stand_in,

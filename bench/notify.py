@@ -110,7 +110,8 @@ def _arguments() -> argparse.Namespace:
 def _app_env(url: str, instance: Path) -> dict[str, str]:
     unused = "http://127.0.0.1:9"  # notifications never call WeChat
     return {"WARMFUND_DATABASE_URL": url, "WARMFUND_APP_INSTANCE_DIR": str(instance),
-            "WARMFUND_APP_SECRET_KEY": "bench-secret-key-0123456789",
+            "WARMFUND_APP_DEVELOPMENT": "true",
+            "WARMFUND_APP_SECRET_KEY": "bench-secret-key-0123456789-abcdefghij",
             "WARMFUND_WECHAT_USE_SIMULATOR": "true", "WARMFUND_WECHAT_API_BASE": unused,
             "WARMFUND_WECHAT_PAY_API_BASE": unused, "WARMFUND_APP_MAX_BODY_BYTES": "65536"}
 

@@ -108,7 +108,7 @@ def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_config(database_url: str, public_url: str, instance_dir: Path,
                **extra: dict[str, Any]) -> dict[str, dict[str, Any]]:
     config: dict[str, dict[str, Any]] = {
-        "app": {"secret_key": TEST_SECRET, "public_url": public_url,
+        "app": {"development": True, "secret_key": TEST_SECRET, "public_url": public_url,
                 "instance_dir": str(instance_dir)},
         "database": {"url": database_url},
         "wechat": {"use_simulator": True},

@@ -6,6 +6,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -17,6 +18,23 @@ from app.services.deps import utc_now
 from app.services.units.units import UnitInput, create_unit
 
 _codes = itertools.count(1)
+
+PRODUCTION_SECRET = "Jq3vXw0e7RkT1bYp9LmZs4HdN2cUfA6g"
+
+
+def production_config(folder: Path, **pay: Any) -> dict[str, dict[str, Any]]:
+    """A complete non-development configuration (real-looking keys made under `folder`)."""
+    from wechat.keys import generate_dev_credentials
+
+    creds = generate_dev_credentials(folder / "creds")
+    values = {"mchid": creds.mchid, "apiv3_key": creds.apiv3_key,
+              "merchant_private_key": str(creds.merchant_private_key_path),
+              "merchant_serial_no": creds.merchant_serial_no,
+              "wechatpay_public_key": str(creds.wechatpay_public_key_path),
+              "wechatpay_public_key_id": creds.wechatpay_public_key_id, **pay}
+    return {"app": {"secret_key": PRODUCTION_SECRET, "instance_dir": str(folder)},
+            "database": {"url": f"sqlite:///{folder / 'x.db'}"},
+            "wechat": {"appid": creds.appid, "secret": creds.secret}, "wechat.pay": values}
 
 
 @contextmanager

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app import create_app
 from app.config import DEFAULTS, ConfigError, load_settings
+from tests.helpers import PRODUCTION_SECRET, production_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,15 +30,16 @@ def test_example_documents_every_key() -> None:
         assert set(found[section]) == set(keys), section
 
 
-def test_development_defaults_without_a_file() -> None:
-    settings = load_settings(environ={})
+def test_development_defaults_when_asked_for() -> None:
+    settings = load_settings(environ={"WARMFUND_APP_DEVELOPMENT": "true"})
     assert settings.development and settings.use_simulator
     assert settings.database_url.startswith("sqlite:///")
     assert settings.get("wechat.pay", "notify_url").endswith("/wechat/pay/notify")
 
 
 def test_environment_overrides_file(tmp_path: Path) -> None:
-    env = _write(tmp_path, '[app]\nmax_quantity = 5\n[wechat.pay]\nmchid = "1"\n')
+    env = _write(tmp_path, f'[app]\nmax_quantity = 5\nsecret_key = "{PRODUCTION_SECRET}"\n'
+                 '[wechat.pay]\nmchid = "1"\n')
     env.update(WARMFUND_WECHAT_PAY_MCHID="1900000109", WARMFUND_APP_MAX_QUANTITY="7")
     settings = load_settings(environ=env)
     assert settings.get("wechat.pay", "mchid") == "1900000109"
@@ -66,24 +67,10 @@ def test_malformed_values_name_the_key(tmp_path: Path, text: str, env: dict[str,
         load_settings(environ=environ)
 
 
-def _production(tmp_path: Path, **pay: Any) -> dict[str, dict[str, Any]]:
-    from wechat.keys import generate_dev_credentials
-
-    creds = generate_dev_credentials(tmp_path / "creds")
-    values = {"mchid": creds.mchid, "apiv3_key": creds.apiv3_key,
-              "merchant_private_key": str(creds.merchant_private_key_path),
-              "merchant_serial_no": creds.merchant_serial_no,
-              "wechatpay_public_key": str(creds.wechatpay_public_key_path),
-              "wechatpay_public_key_id": creds.wechatpay_public_key_id, **pay}
-    return {"app": {"secret_key": "s" * 32, "instance_dir": str(tmp_path)},
-            "database": {"url": f"sqlite:///{tmp_path / 'x.db'}"},
-            "wechat": {"appid": creds.appid, "secret": creds.secret}, "wechat.pay": values}
-
-
 def test_production_config_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WARMFUND_CONFIG", str(tmp_path / "empty.toml"))
     (tmp_path / "empty.toml").write_text("")
-    app = create_app(_production(tmp_path))
+    app = create_app(production_config(tmp_path))
     assert app.extensions["warmfund"].simulator is None
     app.extensions["warmfund"].engine.dispose()
 
@@ -102,13 +89,13 @@ def test_bad_credentials_stop_start_up(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("WARMFUND_CONFIG", str(tmp_path / "empty.toml"))
     (tmp_path / "empty.toml").write_text("")
     with pytest.raises(ConfigError, match=message):
-        create_app(_production(tmp_path, **pay))
+        create_app(production_config(tmp_path, **pay))
 
 
 def test_production_requires_secret_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WARMFUND_CONFIG", str(tmp_path / "empty.toml"))
     (tmp_path / "empty.toml").write_text("")
-    config = _production(tmp_path)
+    config = production_config(tmp_path)
     config["app"]["secret_key"] = ""
     with pytest.raises(ConfigError, match=r"\[app\]\.secret_key is required"):
         create_app(config)
@@ -119,7 +106,8 @@ def test_the_cli_says_to_run_init_on_an_empty_database(tmp_path: Path) -> None:
 
     from app.cli import main
 
-    env = {"WARMFUND_APP_INSTANCE_DIR": str(tmp_path),
+    (tmp_path / "empty.db").touch()
+    env = {"WARMFUND_APP_DEVELOPMENT": "true", "WARMFUND_APP_INSTANCE_DIR": str(tmp_path),
            "WARMFUND_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
     result = CliRunner().invoke(main, ["admin", "list"], env=env)
     assert result.exit_code == 1
@@ -133,7 +121,7 @@ def test_init_keeps_a_development_admin_one_can_sign_in_with(tmp_path: Path) -> 
 
     from app.cli import main
 
-    env = {"WARMFUND_APP_INSTANCE_DIR": str(tmp_path),
+    env = {"WARMFUND_APP_DEVELOPMENT": "true", "WARMFUND_APP_INSTANCE_DIR": str(tmp_path),
            "WARMFUND_DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}"}
 
     def init() -> str:
@@ -163,7 +151,8 @@ def test_the_cli_says_to_run_init_on_an_old_schema(tmp_path: Path) -> None:
     engine = make_engine(url)
     upgrade(engine, "0002")  # code newer than the schema: accounts.last_failed_at is missing
     engine.dispose()
-    env = {"WARMFUND_APP_INSTANCE_DIR": str(tmp_path), "WARMFUND_DATABASE_URL": url}
+    env = {"WARMFUND_APP_DEVELOPMENT": "true", "WARMFUND_APP_INSTANCE_DIR": str(tmp_path),
+           "WARMFUND_DATABASE_URL": url}
     result = CliRunner().invoke(main, ["admin", "list"], env=env)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "older than this code: run `warmfund init`" in result.output
