@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort, request
 
 from app.config import load_settings
 
@@ -40,8 +41,9 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+        app.before_request(_refuse_around_the_proxy)
     app.extensions["warmfund"] = runtime
-    runtime.extras["rate_limiter"] = RateLimiter(_redis_client(settings))
+    runtime.extras["rate_limiter"] = RateLimiter(runtime.engine, _redis_client(settings))
     db.init_app(app)
     errors.register_error_handlers(app)
     app.url_value_preprocessor(refuse_impossible_path_values)
@@ -50,6 +52,22 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     logging.getLogger("warmfund").setLevel(logging.INFO)
     return app
+
+
+def _refuse_around_the_proxy() -> None:
+    """With trusted_proxies the app must listen on loopback only: a request from anywhere else
+    went around the proxy and wrote its own X-Forwarded-For, which would choose the address
+    that rate limits count and the audit trail records."""
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR") or ""
+    try:
+        local = not peer or ipaddress.ip_address(peer).is_loopback  # "": a Unix socket
+    except ValueError:
+        local = False
+    if not local:
+        logging.getLogger("warmfund").warning(
+            "refused a request from %s: [app].trusted_proxies is set, so only the proxy on "
+            "this host may reach the app (listen on 127.0.0.1)", peer)
+        abort(403)
 
 
 def _redis_client(settings: Any) -> Any:

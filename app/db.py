@@ -6,9 +6,13 @@ from flask import Flask, current_app, g
 from sqlalchemy.orm import Session
 
 
-def get_session() -> Session:
+def get_session(*, bounded: bool = False) -> Session:
+    """This request's session; `bounded`: one that waits for a lock at most the few seconds of
+    NOTIFICATION_WAIT_SECONDS (a request answering WeChat Pay, which waits 5 s)."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["warmfund"].sessions()
+        runtime = current_app.extensions["warmfund"]
+        g.db_session = (runtime.sessions(bind=runtime.bounded_engine) if bounded
+                        else runtime.sessions())
     session: Session = g.db_session
     return session
 

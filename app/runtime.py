@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import DEFAULTS, ConfigError, Settings
@@ -26,11 +26,17 @@ from wechat.keys import (
 )
 from wechat.simulator import SimulatorServer, simulator_config_from_dev_credentials
 
+# WeChat Pay waits 5 s for a notification's reply: one that would wait longer for a lock
+# (SQLite's writer; on PostgreSQL the totals during a repair or a unit move) fails after this
+# and answers 5xx, so that WeChat Pay delivers it again instead of meeting a hung worker.
+NOTIFICATION_WAIT_SECONDS = 3.0
+
 
 @dataclass
 class Runtime:
     settings: Settings
     engine: Engine
+    bounded_engine: Engine  # the same database, waiting at most NOTIFICATION_WAIT_SECONDS
     sessions: sessionmaker[Session]
     deps: Deps
     simulator: SimulatorServer | None = None
@@ -54,7 +60,11 @@ def build_runtime(settings: Settings) -> Runtime:
         order_expire_minutes=settings.get("wechat.pay", "order_expire_minutes"),
         public_url=settings.public_url,
     )
-    return Runtime(settings, engine, sessions, deps, simulator)
+    bounded_engine = make_engine(settings.database_url, echo=settings.get("database", "echo"),
+                                 pool_size=2, wait_seconds=NOTIFICATION_WAIT_SECONDS)
+    # Whoever closes the engine's connections (tests, a forked worker) closes these too.
+    event.listen(engine, "engine_disposed", lambda _engine: bounded_engine.dispose())
+    return Runtime(settings, engine, bounded_engine, sessions, deps, simulator)
 
 
 _simulators: dict[str, SimulatorServer] = {}

@@ -1,4 +1,6 @@
-"""Engines and sessions. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes."""
+"""Engines and sessions. SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE for writes. An
+engine made with `wait_seconds` waits at most that long for any lock (and, on PostgreSQL, for any
+statement): past it the statement fails instead of hanging on."""
 
 from __future__ import annotations
 
@@ -13,17 +15,26 @@ from sqlalchemy.orm import Session, sessionmaker
 WRITE_OPTION = "warmfund_write"
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+SQLITE_BUSY_SECONDS = 30
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 5,
+                wait_seconds: float | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, echo)
+        return _sqlite_engine(url, echo, wait_seconds or SQLITE_BUSY_SECONDS)
+    # Set when each connection opens, so that even a statement straight to the driver has it.
+    wait_ms = int((wait_seconds or 0) * 1000)
+    options = {"options": f"-c lock_timeout={wait_ms} -c statement_timeout={wait_ms}"}
     # No pre-ping: it would add a round trip to every request, and a payment notification that
     # meets a dead connection answers 5xx, so WeChat simply delivers it again.
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=10, pool_recycle=1800)
+    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=10, pool_recycle=1800,
+                         connect_args=options if wait_ms else {})
 
 
-def _sqlite_engine(url: str, echo: bool) -> Engine:
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+def _sqlite_engine(url: str, echo: bool, wait_seconds: float) -> Engine:
+    engine = create_engine(url, echo=echo, connect_args={"timeout": wait_seconds,
+                                                         "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -33,7 +44,7 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(wait_seconds * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

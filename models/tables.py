@@ -282,3 +282,14 @@ class SharedToken(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(600))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RateCount(Base):
+    """Events counted in one fixed window of a rate limit: one row per limit, key and window,
+    shared by every worker process when there is no Redis."""
+
+    __tablename__ = "rate_counts"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[int] = mapped_column(BigInteger, index=True)  # Unix seconds (UTC)

@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from app.ratelimit import RateLimiter
 from app.services.payments.ledger_check import find_drift, find_tally_drift
 from app.services.payments.reconcile import reconcile
 from models import Donation
@@ -56,9 +55,8 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
 
         @initialize()
         def fresh_database(self) -> None:
-            _clear(api.runtime.engine)
-            # Hundreds of logins a minute from one address are this test's doing, not abuse.
-            api.runtime.extras["rate_limiter"] = RateLimiter()
+            _clear(api.runtime.engine)  # the rate limits' counts too: hundreds of logins a
+            # minute from one address are this test's doing, not abuse
             with sessions() as session:
                 from app.services.catalog.campaigns import ensure_default_campaigns
                 from app.services.deps import utc_now

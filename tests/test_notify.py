@@ -212,13 +212,13 @@ def test_database_failure_answers_5xx_so_wechat_retries(api: Api, session: Any,
                                                         order: Any) -> None:
     creds = notices.credentials(api.app)
     message = notices.signed(creds, notices.transaction(creds, order["out_trade_no"], 200))
-    original = api.runtime.sessions.kw["bind"]
+    original = api.runtime.bounded_engine  # the notification's own engine
     unreachable = make_engine("sqlite:////nonexistent/dir/warmfund.db")
-    api.runtime.sessions.configure(bind=unreachable)
+    api.runtime.bounded_engine = unreachable
     try:
         reply = _post(api, message)
     finally:
-        api.runtime.sessions.configure(bind=original)
+        api.runtime.bounded_engine = original
         unreachable.dispose()
     assert reply.status_code >= 500
     assert reply.get_json()["code"] == "FAIL"
@@ -227,9 +227,9 @@ def test_database_failure_answers_5xx_so_wechat_retries(api: Api, session: Any,
 
 
 def _drop_app_connections(api: Api, session: Any) -> int:
-    """Cut the app's pooled database connections from under it, as a database restart would;
-    returns how many were cut."""
-    engine = api.runtime.engine
+    """Cut the notifications' pooled database connections from under the app, as a database
+    restart would; returns how many were cut."""
+    engine = api.runtime.bounded_engine
     pooled = [engine.raw_connection() for _ in range(2)]
     if engine.dialect.name != "postgresql":
         for connection in pooled:
@@ -275,7 +275,7 @@ def test_a_failed_statement_leaves_the_pool_as_it_was(api: Api, session: Any,
                                 transaction_id=paid["transaction_id"])
     assert _post(api, notices.signed(creds, clash)).status_code >= 500
     assert _totals(api) == (200, 1, 1)
-    engine = api.runtime.engine
+    engine = api.runtime.bounded_engine  # the notifications' pool
     if engine.dialect.name == "postgresql":
         # No pooled connection may be left in autocommit, or the general path's transactions
         # would commit statement by statement.

@@ -20,13 +20,18 @@ bp = Blueprint("notify", __name__, url_prefix="/wechat/pay")
 log = logging.getLogger(__name__)
 
 
-# Refused notifications kept per address and minute; past it they are answered, not stored.
+# Refused notifications kept from one address a minute, and from every address together an
+# hour (a spoofed address defeats the first; 64 KiB bodies must not fill the disk); past
+# either they are answered, not stored.
 REFUSED_KEPT_PER_MINUTE = 60
+REFUSED_KEPT_PER_HOUR = 600
 
 
 def _keep_refused(remote_addr: str) -> bool:
     try:
-        return limiter().allow("refused-notify", remote_addr, limit=REFUSED_KEPT_PER_MINUTE)
+        return limiter().allow("refused-notify", remote_addr, limit=REFUSED_KEPT_PER_MINUTE) and (
+            limiter().allow("refused-notify", "*", limit=REFUSED_KEPT_PER_HOUR,
+                            window_seconds=3600))
     except Exception:  # the limit's store (Redis) is down: keep the evidence, answer as ever
         log.warning("refused-notification limit unavailable", exc_info=True)
         return True
@@ -37,7 +42,8 @@ def payment_notification() -> tuple[Response, int] | Response:
     notice = ReceivedNotice(kind="payment", headers=dict(request.headers),
                             body=request.get_data(cache=False), remote_addr=client_ip())
     try:
-        verdict = handle_payment_notification(get_session(), deps(), notice, _keep_refused)
+        verdict = handle_payment_notification(get_session(bounded=True), deps(), notice,
+                                              _keep_refused)
     except NotificationRejectedError as exc:
         log.warning("payment notification refused: %s", exc.verdict)
         if exc.signature:
