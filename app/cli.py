@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from app import create_app
 from app.cli_accounts import admin_group
+from app.cli_check import check_config_command
 from app.config import CONFIG_ENV, ConfigError, Settings, load_settings
 from app.runtime import Runtime
 from app.services.accounts import accounts
@@ -114,6 +115,7 @@ def main() -> None:
 
 
 main.add_command(admin_group)
+main.add_command(check_config_command)
 
 
 @main.command("init")

@@ -3,6 +3,7 @@ refusal said in one line (CLI and gunicorn), leaving the folder as it was."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -103,3 +104,39 @@ def test_a_command_in_the_wrong_folder_creates_nothing(tmp_path: Path,
     assert (tmp_path / "instance" / "warmfund.db").exists()
     result = CliRunner().invoke(main, ["admin", "list"], env=_environ(WARMFUND_APP_DEVELOPMENT="1"))
     assert result.exit_code == 0 and result.output.startswith("admin\tadmin"), result.output
+
+
+def _toml(config: dict[str, dict[str, Any]]) -> str:
+    return "".join(f"[{section}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+                   for section, values in config.items())
+
+
+def test_check_config_says_what_would_run(tmp_path: Path) -> None:
+    path = tmp_path / "warmfund.toml"
+    path.write_text(_toml(production_config(tmp_path)))
+    result = CliRunner().invoke(main, ["check-config"], env=_environ(WARMFUND_CONFIG=str(path)))
+    assert result.exit_code == 0, result.output
+    for said in ("mode:       production", "x.db: no such file yet", "limits:     counted in the "
+                 "database", "keys:       secret_key (32 characters), apiv3_key, merchant key",
+                 "notify:     http://127.0.0.1:5000/wechat/pay/notify", "ok: start-up accepts"):
+        assert said in result.output, said
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_check_config_exits_non_zero_on_what_start_up_refuses(tmp_path: Path) -> None:
+    config = production_config(tmp_path)
+    config["wechat.pay"]["apiv3_key"] = "too short"
+    (tmp_path / "warmfund.toml").write_text(_toml(config))
+    env = _environ(WARMFUND_CONFIG=str(tmp_path / "warmfund.toml"))
+    result = CliRunner().invoke(main, ["check-config"], env=env)
+    assert result.exit_code == 1
+    assert result.output == "refused: [wechat.pay].apiv3_key must be exactly 32 bytes (got 9)\n"
+
+
+def test_check_config_in_development_creates_nothing(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check-config"],
+                                env=_environ(WARMFUND_APP_DEVELOPMENT="true"))
+    assert result.exit_code == 0 and "mode:       development" in result.output, result.output
+    assert list(tmp_path.iterdir()) == []

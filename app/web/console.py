@@ -62,14 +62,6 @@ def _refuse_nul_in_forms() -> None:
         raise InvalidRequestError("表单含有无效的字符")
 
 
-@bp.after_request
-def _not_in_frames(reply: BaseResponse) -> BaseResponse:
-    """No page of the console may be framed by another (clickjacking its buttons)."""
-    reply.headers.setdefault("X-Frame-Options", "DENY")
-    reply.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-    return reply
-
-
 @bp.app_context_processor
 def _console_context() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "actor": g.get("actor")}

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, text
 from sqlalchemy.orm import Session
 
-from app.infra.passwords import check_password, hash_password
+from app.infra.passwords import check_password, hash_password, needs_rehash
 from app.infra.tokens import issue_token, read_token
 from app.services.accounts.audit import record_action
 from app.services.actor import Actor
@@ -142,6 +142,8 @@ def authenticate(session: Session, secret_key: str, username: str, password: str
             action = _count_failure(counted, now) if counted is not None else None
         else:
             account.failed_logins, account.locked_until = 0, None
+            if needs_rehash(stored):  # made with older parameters: stored again as today's
+                account.password_hash = hash_password(password)
             action = "account.login"
         if account is not None and action is not None:
             who = Actor(account.id, account.username, account.role, account.unit_id, remote_addr)
