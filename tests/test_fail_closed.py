@@ -11,6 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -140,3 +141,23 @@ def test_check_config_in_development_creates_nothing(tmp_path: Path,
                                 env=_environ(WARMFUND_APP_DEVELOPMENT="true"))
     assert result.exit_code == 0 and "mode:       development" in result.output, result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_warmfund_run_asks_for_development_mode(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from flask.cli import ScriptInfo
+
+    from app.cli import _cli_app
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("WARMFUND_")]:
+        monkeypatch.delenv(name)
+    with click.Context(main, obj=ScriptInfo()) as ctx:
+        ctx.obj.data["command"] = "reconcile"
+        with pytest.raises(ConfigError, match="WARMFUND_CONFIG is not set"):
+            _cli_app()
+        ctx.obj.data["command"] = "run"
+        served = _cli_app()
+    runtime = served.extensions["warmfund"]
+    assert runtime.settings.development and runtime.simulator is not None
+    runtime.engine.dispose()
