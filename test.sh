@@ -12,3 +12,5 @@ echo "== tests on SQLite"
 env -u TEST_DATABASE_URL .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 echo "== tests on PostgreSQL"
 TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+echo "== mini-program tests"
+scripts/miniprogram-test.sh
