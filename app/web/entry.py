@@ -15,4 +15,5 @@ bp = Blueprint("entry", __name__)
 def resolve() -> Response:
     found = resolve_entry(get_session(), deps().public_url, query_arg("q", max_length=500),
                           query_arg("scene", max_length=100))
-    return jsonify(found)
+    # The page that opens from a code offers 1..max_quantity shares: it learns the bound here.
+    return jsonify({**found, "max_quantity": deps().max_quantity})

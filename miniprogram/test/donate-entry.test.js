@@ -31,6 +31,10 @@ test('a shared card (?unit=&campaign=) opens the same unit and campaign', async 
   const page = await openPage('donate', { unit: 'DX-XF', campaign: 'one-yuan' })
   expect(server.calls('GET /api/entry')[0].query).toEqual({ scene: 'DX-XF/one-yuan' })
   expect(page.querySelector('#submit')).toBeTruthy()
+  // and passes itself on the same way
+  expect(page.instance.onShareAppMessage()).toEqual({
+    title: '兴丰街道总工会 · 一元捐', path: '/pages/donate/donate?unit=DX-XF&campaign=one-yuan' })
+  expect(page.instance.onShareTimeline().query).toBe('unit=DX-XF&campaign=one-yuan')
 })
 
 test('a code of another site shows the server\'s message and offers no retry or order', async () => {

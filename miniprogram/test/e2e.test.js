@@ -64,6 +64,7 @@ function warmfundEnv() {
     WARMFUND_APP_DEVELOPMENT: 'true', // as run.sh: the stand-in, generated keys, demo units
     WARMFUND_APP_INSTANCE_DIR: instance,
     WARMFUND_APP_PUBLIC_URL: base,
+    WARMFUND_APP_MAX_QUANTITY: '50', // not the default, so the picker shows it came from the server
     PYTHONUNBUFFERED: '1'
   })
   // SQLite under the instance folder, the stand-in in the same process.
@@ -174,6 +175,7 @@ test('a worker scans, donates 3 shares, sees the new total and finds the donatio
   await until(() => donate.data.state !== 'loading', 'the donate page')
   expect(text(donate, '#campaign-name')).toBe('一元捐')
   expect(text(donate, '#unit-path')).toBe('大兴区总工会 › 兴丰街道总工会')
+  expect(donate.data.maxQuantity).toBe(50) // the server's [app].max_quantity, from /api/entry
 
   tap(donate, '#plus')
   await settle()

@@ -33,6 +33,15 @@ def test_q_decoded_once_resolves_too(api: Api, tree: None) -> None:
         ("DX-XF", "ten-yuan")
 
 
+def test_entry_names_the_most_shares_one_order_may_buy(api: Api, tree: None) -> None:
+    body = api.get("/api/entry?scene=HC-A1/one-yuan").get_json()
+    bound = api.runtime.deps.max_quantity
+    assert body["max_quantity"] == bound == 100  # [app].max_quantity's default
+    token = api.login()
+    assert api.order(token, unit="HC-A1", quantity=bound).status_code == 201
+    assert api.order(token, unit="HC-A1", quantity=bound + 1).status_code == 400
+
+
 @pytest.mark.parametrize("scene", ["HC-A1/ten-yuan", "HC-A1%2Ften-yuan"])
 def test_scene_resolves(api: Api, tree: None, scene: str) -> None:
     reply = api.get(f"/api/entry?scene={quote(scene, safe='')}")

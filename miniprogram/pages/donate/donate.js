@@ -229,6 +229,15 @@ Component({
       const { unit, campaign } = this.data
       if (!unit || !campaign) return { title: '职工爱心捐', path: '/pages/mine/mine' }
       return { title: unit.name + ' · ' + campaign.name, path: donatePath(unit.code, campaign.code) }
+    },
+
+    onShareTimeline() {
+      const { unit, campaign } = this.data
+      if (!unit || !campaign) return { title: '职工爱心捐' }
+      return {
+        title: unit.name + ' · ' + campaign.name,
+        query: donatePath(unit.code, campaign.code).split('?')[1]
+      }
     }
   }
 })
