@@ -11,7 +11,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +36,11 @@ HEADERS = ("订单号", "微信支付单号", "状态", "项目", "单位编码"
 STATUS_NAMES = {"pending": "待支付", "paid": "已支付", "closed": "已关闭", "disputed": "金额不符",
                 "refunding": "退款中", "refunded": "已退款"}
 BOM = "\ufeff"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# `{` too: "{=…}" is an array formula to Excel, and to xlsxwriter before 3.3.1 whatever
+# strings_to_formulas said.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "{")
+# Columns of text (order numbers, names, the message, the openid) among HEADERS.
+_TEXT_COLUMNS = (0, 1, 2, 3, 4, 5, 8, 9, 10)
 _EIGHT_HOURS = timedelta(hours=8)
 CHUNK = 64 * 1024
 
@@ -57,6 +61,14 @@ XLSX_TEXT_AS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False,
 
 def safe_text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def write_texts(sheet: Any, row: int, column: int, texts: Iterable[str],
+                style: Any = None) -> None:
+    """Each as a string cell whatever it looks like: write_string never makes a formula, a
+    number or a link, on any xlsxwriter (write() decides by the text)."""
+    for offset, text in enumerate(texts):
+        sheet.write_string(row, column + offset, text, style)
 
 
 class _Formatter:
@@ -163,12 +175,14 @@ def _xlsx_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> I
         when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         sheet.set_column(0, 1, 30)
         sheet.set_column(10, 12, 20)
-        sheet.write_row(0, 0, HEADERS)
+        write_texts(sheet, 0, 0, HEADERS)
         for index, row in enumerate(iter_rows(session, rf, formatter.columns), start=1):
             cells = formatter.cells(row)
-            sheet.write_row(index, 0, cells[:7])
+            for column in _TEXT_COLUMNS:
+                if cells[column]:
+                    sheet.write_string(index, column, cells[column])
+            sheet.write_number(index, 6, cells[6])
             sheet.write_number(index, 7, cells[7] / 100, money)
-            sheet.write_row(index, 8, cells[8:11])
             for column, text in ((11, cells[11]), (12, cells[12])):
                 if text:
                     sheet.write_datetime(index, column, datetime.fromisoformat(text), when)

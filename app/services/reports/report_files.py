@@ -8,7 +8,7 @@ from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from app.services.formatting import yuan
-from app.services.reports.exports import BOM, XLSX_TEXT_AS_TEXT, safe_text
+from app.services.reports.exports import BOM, XLSX_TEXT_AS_TEXT, safe_text, write_texts
 from app.services.reports.reports import COLUMNS, Report
 
 NOTE = "说明：捐款人数按微信用户去重，小计、合计不等于各行人数相加；金额为已支付捐款。"
@@ -37,19 +37,20 @@ def report_xlsx(report: Report) -> bytes:
     bold = workbook.add_format({"bold": True})
     money = workbook.add_format({"num_format": "0.00"})
     strong_money = workbook.add_format({"num_format": "0.00", "bold": True})
-    sheet.write(0, 0, report.title, bold)
-    sheet.write(1, 0, report.subtitle)
-    sheet.write_row(2, 0, COLUMNS, bold)
+    write_texts(sheet, 0, 0, [safe_text(report.title)], bold)
+    write_texts(sheet, 1, 0, [safe_text(report.subtitle)])
+    write_texts(sheet, 2, 0, COLUMNS, bold)
     sheet.set_column(0, 0, 14)
     sheet.set_column(1, 2, 30)
     sheet.set_column(3, 5, 12)
     for index, row in enumerate(report.rows, start=3):
         code, name, parent, count, donors, fen = row.cells()
         strong = row.kind in ("subtotal", "total")
-        sheet.write_row(index, 0, (code, name, parent), bold if strong else None)
+        write_texts(sheet, index, 0, map(safe_text, (code, name, parent)),
+                    bold if strong else None)
         sheet.write_row(index, 3, (count, donors), bold if strong else None)
         sheet.write_number(index, 5, fen / 100, strong_money if strong else money)
-    sheet.write(len(report.rows) + 4, 0, NOTE)
+    write_texts(sheet, len(report.rows) + 4, 0, [NOTE])
     workbook.close()
     return output.getvalue()
 
