@@ -7,6 +7,7 @@ A PNG poster needs a font that draws Chinese; without one the route answers 503
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.infra.disk_cache import DiskCache
+from app.infra.render_cache import DrawingCache, RendersBusyError, RenderSlots
 from app.services.catalog import campaigns, entry
 from app.services.codes import qr_codes, wxacode
 from app.services.codes.qr_codes import Drawing, QrTarget
@@ -30,6 +32,11 @@ POSTER_CACHE = "public, max-age=300"
 LANDING_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 _OUT_TRADE_NO = re.compile(r"[A-Za-z0-9_-]{1,32}")
+# Drawings under way at once on this host (every worker process shares the lock files), how
+# long a request waits for one before a 503, and the drawn bytes each process keeps.
+RENDER_SLOTS = max(1, (os.cpu_count() or 2) // 2)
+RENDER_WAIT_SECONDS = 1.0
+RENDER_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def _target(unit_code: str, campaign_code: str) -> QrTarget:
@@ -60,6 +67,25 @@ def _not_modified(etag: str, cache: str) -> Response | None:
     return _with_validators(Response(status=304), etag, cache)
 
 
+def drawings() -> DrawingCache:
+    """Codes and posters drawn in this process, by content; made once per app."""
+    extras = runtime().extras
+    if "drawings" not in extras:
+        slots = RenderSlots(runtime().settings.instance_dir / "render-slots", RENDER_SLOTS,
+                            RENDER_WAIT_SECONDS)
+        extras.setdefault("drawings", DrawingCache(slots, RENDER_CACHE_BYTES))
+    found: DrawingCache = extras["drawings"]
+    return found
+
+
+@bp.errorhandler(RendersBusyError)
+def _renders_busy(_exc: RendersBusyError) -> tuple[Response, int]:
+    message = "正在生成的二维码和海报较多，请稍后再试"
+    reply = jsonify({"error": {"code": "busy", "message": message}})
+    reply.headers["Retry-After"] = "1"
+    return reply, 503
+
+
 @bp.get("/qr/<unit_code>/<filename>")
 def qr_image(unit_code: str, filename: str) -> Response:
     campaign_code, kind = _split(filename, ("png", "svg", "wxacode.png"))
@@ -68,7 +94,7 @@ def qr_image(unit_code: str, filename: str) -> Response:
         return _wxacode(target)
     size = qr_codes.parse_size(request.args.get("size"))
     cached = _not_modified(qr_codes.qr_etag(target.link, kind, size), QR_CACHE)
-    return cached or _serve(qr_codes.qr_drawing(target.link, kind, size), QR_CACHE)
+    return cached or _serve(qr_codes.qr_drawing(target.link, kind, size, drawings()), QR_CACHE)
 
 
 def _wxacode(target: QrTarget) -> Response:
@@ -100,7 +126,7 @@ def poster(unit_code: str, filename: str) -> Response | tuple[Response, int]:
     if cached:
         return cached
     try:
-        drawing = qr_codes.poster_drawing(target, kind, font)
+        drawing = qr_codes.poster_drawing(target, kind, font, drawings())
     except qr_codes.FontUnavailableError:
         return _font_unavailable(target)
     return _serve(drawing, POSTER_CACHE)

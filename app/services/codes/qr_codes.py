@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from app.infra.render_cache import DrawingCache
 from app.services.catalog.campaigns import find_public_campaign
 from app.services.errors import InvalidRequestError
 from app.services.formatting import yuan
@@ -70,11 +71,13 @@ def qr_etag(link: str, kind: str, size: int) -> str:
     return etag_for(kind, link, str(size))
 
 
-def qr_drawing(link: str, kind: str, size: int) -> Drawing:
-    """The QR code of `link` as "png" or "svg", `size` pixels square."""
+def qr_drawing(link: str, kind: str, size: int, drawings: DrawingCache) -> Drawing:
+    """The QR code of `link` as "png" or "svg", `size` pixels square, drawn once per content
+    (RendersBusyError when too many drawings are under way)."""
+    etag = qr_etag(link, kind, size)
     if kind == "svg":
-        return Drawing(qr_svg(link, size), "image/svg+xml", qr_etag(link, kind, size))
-    return Drawing(qr_png(link, size), "image/png", qr_etag(link, "png", size))
+        return Drawing(drawings.fetch(etag, lambda: qr_svg(link, size)), "image/svg+xml", etag)
+    return Drawing(drawings.fetch(etag, lambda: qr_png(link, size)), "image/png", etag)
 
 
 def share_price(campaign: Campaign) -> str:
@@ -102,13 +105,16 @@ def poster_etag(target: QrTarget, kind: str, font: Path | None) -> str:
     return etag_for("poster", kind, *_content_parts(poster_content(target)), str(font or ""))
 
 
-def poster_drawing(target: QrTarget, kind: str, font: Path | None) -> Drawing:
-    """An A4 poster as "pdf" or "png"; FontUnavailableError for a PNG without a CJK font."""
+def poster_drawing(target: QrTarget, kind: str, font: Path | None,
+                   drawings: DrawingCache) -> Drawing:
+    """An A4 poster as "pdf" or "png", drawn once per content; FontUnavailableError for a PNG
+    without a CJK font, RendersBusyError when too many drawings are under way."""
     content = poster_content(target)
-    identity = poster_etag(target, kind, font)
+    etag = poster_etag(target, kind, font)
     if kind == "png":
-        return Drawing(poster_png(content, font), "image/png", identity)
-    return Drawing(poster_pdf(content, font), "application/pdf", identity)
+        return Drawing(drawings.fetch(etag, lambda: poster_png(content, font)), "image/png", etag)
+    return Drawing(drawings.fetch(etag, lambda: poster_pdf(content, font)), "application/pdf",
+                   etag)
 
 
 def _content_parts(content: PosterContent) -> tuple[str, ...]:
