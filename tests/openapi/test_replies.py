@@ -35,6 +35,7 @@ class CheckedClient:
 def _mini_program(c: CheckedClient, api: Api) -> None:
     worker = c.call("POST", "/api/login", json={"code": "walker#1"})["token"]
     c.call("GET", "/api/openapi.json")
+    c.call("GET", "/healthz")
     c.call("GET", "/api/campaigns")
     c.call("GET", "/api/campaigns/one-yuan")
     c.call("GET", "/api/units/HC-A")

@@ -76,6 +76,8 @@ def code_image(kind: str, media: str, summary: str, *extra_errors: int) -> Op:
 
 OPERATIONS: dict[tuple[str, str], Op] = {
     ("/api/openapi.json", "get"): Op("This description", {200: "object"}, tag="meta"),
+    ("/healthz", "get"): Op("For load balancers: 200 when the database answers and its schema "
+                            "is current, else 503", {200: "Health", 503: "Health"}, tag="meta"),
     ("/api/login", "post"): Op("Sign a worker in with the code from wx.login",
                                {200: "Token"}, (400, 401, 413, 429, 502), body="LoginRequest"),
     ("/api/campaigns", "get"): Op("Public campaigns (open and closed)", {200: "CampaignList"}),

@@ -71,6 +71,7 @@ SCHEMAS: dict[str, Schema] = {
                                 "message": NAME})}),
     "WeChatPayFail": obj({"code": {"const": "FAIL"}, "message": TEXT}),
     "Ok": obj({"ok": {"const": True}}),
+    "Health": obj({"status": {"enum": ["ok", "unavailable"]}, "database": TEXT}),
     "Token": obj({"token": NAME, "expires_in": {"type": "integer", "minimum": 1}}),
     # The mini-program's shapes.
     "Campaign": obj(CAMPAIGN_FIELDS),
