@@ -15,10 +15,15 @@ from wechatpy.client.base import BaseWeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from wechat.errors import MiniProgramError, WeChatUnavailableError
+from wechat.http import pooled_session
 
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 SYSTEM_BUSY_ERRCODE = -1
 TOKEN_SAFETY_MARGIN_SECONDS = 300
+# How long a client uses the access token it last read from the shared store before reading the
+# store again. A token replaced meanwhile by another process is refused by WeChat (40001), and
+# the one retry then takes the new one from the store.
+TOKEN_REUSE_SECONDS = 60.0
 _T = TypeVar("_T")
 
 
@@ -94,22 +99,33 @@ class _RoutedWxaClient(BaseWeChatClient):  # type: ignore[misc]
         self.wxa.API_BASE_URL = f"{self.api_base}/"
         self.token_store = token_store
         self._in_use = threading.local()
+        self._reused: tuple[str, float] | None = None  # (token, until when)
 
     @property
     def access_token(self) -> str:
         # wechatpy's __new__ probes every attribute before __init__ has run; the
         # AttributeError raised here then tells it this is not an API endpoint.
-        store: TokenStore = self.token_store
-        token = store.get(self.access_token_key) or store.refresh(
-            self.access_token_key, None, self._fetch_token
-        )
+        reused = self._reused
+        if reused is not None and time.monotonic() < reused[1]:
+            token = reused[0]
+        else:
+            store: TokenStore = self.token_store
+            token = self._reuse(store.get(self.access_token_key) or store.refresh(
+                self.access_token_key, None, self._fetch_token))
         self._in_use.token = token
         return token
 
     def fetch_access_token(self) -> str:
         """Replace the token this thread last used, unless another worker already did."""
         stale = getattr(self._in_use, "token", None)
-        return self.token_store.refresh(self.access_token_key, stale, self._fetch_token)
+        return self._reuse(
+            self.token_store.refresh(self.access_token_key, stale, self._fetch_token))
+
+    def _reuse(self, token: str) -> str:
+        """Keep `token` for TOKEN_REUSE_SECONDS: every call (a login too) needs the token, and
+        reading the shared store each time cost a login a database round trip."""
+        self._reused = (token, time.monotonic() + TOKEN_REUSE_SECONDS)
+        return token
 
     def _fetch_token(self) -> tuple[str, int]:
         params = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret}
@@ -142,7 +158,7 @@ class MiniProgramClient:
             api_base=api_base,
             token_store=token_store,
             timeout=timeout_seconds,
-            http=http if http is not None else requests.Session(),
+            http=http if http is not None else pooled_session(api_base),
         )
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 import requests
 
 from wechat.errors import NotificationError, WeChatPayError, WeChatUnavailableError
+from wechat.http import pooled_session
 from wechat.pay_crypto import build_authorization, new_nonce, pay_sign
 from wechat.pay_models import (
     JsapiOrder,
@@ -52,7 +53,7 @@ class PayV3Client:
     ) -> None:
         self._config = config
         self._owns_http = http is None
-        self._http = http if http is not None else requests.Session()
+        self._http = http if http is not None else pooled_session(config.api_base)
         self._clock = clock
 
     def close(self) -> None:

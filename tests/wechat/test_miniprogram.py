@@ -188,3 +188,24 @@ def test_memory_token_store_semantics() -> None:
     now[0] += 7200 - 300
     assert store.get("k") is None  # expires a safety margin early
     assert fetched == ["t1", "t2"]
+
+
+def test_logins_read_the_shared_token_once_in_a_while(
+    simulator: SimulatorServer, dev_creds: DevCredentials
+) -> None:
+    reads: list[str] = []
+
+    class CountingStore(MemoryTokenStore):
+        def get(self, key: str) -> str | None:
+            reads.append(key)
+            return super().get(key)
+
+    store = CountingStore()
+    with _client(simulator, dev_creds, store) as mp_client:
+        mp_client.code_to_session("gina#0")  # fetches the token and stores it
+        assert reads
+        reads.clear()
+        for n in range(1, 4):
+            mp_client.code_to_session(f"gina#{n}")
+    assert reads == []  # the token it stored is reused, not read back each time
+    assert _state(simulator)["tokens_issued"] == 1

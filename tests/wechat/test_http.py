@@ -1,0 +1,33 @@
+"""The session every WeChat client keeps: the environment is read once, for its one host."""
+
+from __future__ import annotations
+
+import pytest
+
+from wechat.http import pooled_session
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def test_a_proxy_from_the_environment_is_kept_unless_no_proxy_names_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    session = pooled_session("https://api.mch.weixin.qq.com")
+    assert session.proxies.get("https") == "http://proxy.example:3128"
+    assert not session.trust_env  # requests reads the environment no more, on no request
+    assert pooled_session("https://internal.example/base").proxies == {}
+
+
+def test_the_ca_bundle_from_the_environment_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/warmfund/ca.pem")
+    assert pooled_session("https://api.weixin.qq.com").verify == "/etc/warmfund/ca.pem"
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert pooled_session("https://api.weixin.qq.com").verify is True
