@@ -13,7 +13,12 @@ from sqlalchemy import select, update
 
 from app.services.deps import Deps, utc_now
 from app.services.errors import WeChatUnavailableDomainError
-from app.services.payments.donations import OrderRequest, get_own_donation, place_order
+from app.services.payments.donations import (
+    OrderRequest,
+    _claim_query,
+    get_own_donation,
+    place_order,
+)
 from app.services.payments.ledger_check import find_drift
 from app.services.payments.payments import refresh_from_wechat
 from app.services.payments.reconcile import reconcile
@@ -239,3 +244,35 @@ def test_double_tap_whose_other_half_paid_meanwhile_gets_its_parameters(
     otn = placed.donation["out_trade_no"]
     assert placed.payment["package"] == f"prepay_id=wxfake{otn}"  # WeChat Pay refuses a 2nd pay
     assert deps.pay.orders[otn].trade_state == "NOTPAY"  # and nothing closed it there
+
+
+class _CountingPay(FakePay):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries = 0
+
+    def query_order(self, out_trade_no: str) -> Any:
+        self.queries += 1
+        return super().query_order(out_trade_no)
+
+
+def test_polls_ask_wechat_pay_one_at_a_time_and_still_find_a_lost_payment(
+        session: Any, sessions: Any, fake_deps: Deps) -> None:
+    demo_tree(session)
+    now = [utc_now()]
+    deps = replace(fake_deps, pay=_CountingPay(), clock=lambda: now[0])
+    otn = _fake_order(session, deps)
+    deps.pay.pay(otn)  # paid at WeChat Pay; the notification is lost
+    assert get_own_donation(session, deps, "o-sam", otn)["status"] == "pending"
+    assert deps.pay.queries == 0  # the notification usually lands first: not asked so soon
+    now[0] += timedelta(seconds=deps.query_after_seconds)
+    # Two polls that both found it worth asking: only one claims the query.
+    with sessions() as one, sessions() as two:
+        assert _claim_query(one, deps, otn) == now[0]
+        assert _claim_query(two, deps, otn) is None
+    assert get_own_donation(session, deps, "o-sam", otn)["status"] == "pending"
+    assert deps.pay.queries == 0  # the other poll is asking: this one does not
+    now[0] += timedelta(seconds=deps.query_after_seconds)
+    assert get_own_donation(session, deps, "o-sam", otn)["status"] == "paid"
+    assert deps.pay.queries == 1
+    assert find_drift(session) == []

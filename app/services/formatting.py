@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import Row
+
 from models import Donation
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -24,7 +26,8 @@ def yuan(fen: int, grouped: bool = False) -> str:
     return f"{whole:,}.{cents:02d}" if grouped else f"{whole}.{cents:02d}"
 
 
-def donation_view(donation: Donation, campaign_code: str, unit_code: str) -> dict[str, Any]:
+def donation_view(donation: Donation | Row[Any], campaign_code: str,
+                  unit_code: str) -> dict[str, Any]:
     return {
         "out_trade_no": donation.out_trade_no,
         "status": donation.status,

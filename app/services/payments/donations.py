@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, text, update
+from sqlalchemy import CursorResult, Row, select, text, update
 from sqlalchemy.orm import Session
 
 from app.services.catalog.campaigns import find_public_campaign
@@ -22,14 +22,16 @@ from app.services.errors import (
 )
 from app.services.formatting import SHANGHAI, donation_view
 from app.services.numbers import decode_cursor
-from app.services.payments.payments import refresh_from_wechat
+from app.services.payments.payments import NOT_SUCCESS, ask_wechat_pay
 from app.services.units.units import find_unit
 from models import Campaign, CampaignStatus, Donation, DonationStatus, Unit
 from models.database import is_postgres, write_transaction
+from models.tables import donations_table
 from wechat import JsapiOrder
 from wechat.errors import WeChatError
 
 MESSAGE_MAX = 50
+_COLUMN = donations_table.c
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -158,27 +160,37 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign
 
 def get_own_donation(session: Session, deps: Deps, openid: str,
                      out_trade_no: str) -> dict[str, Any]:
-    """One of the worker's donations; a pending one is first checked with WeChat Pay."""
+    """One of the worker's donations. A pending one is first checked with WeChat Pay, by one
+    poll at a time and at most every query_after_seconds (see _claim_query), so that a payment
+    whose notification was lost is found; any other poll is one read."""
     row = _own_row(session, openid, out_trade_no)
-    donation = row[0]
-    if donation.status == DonationStatus.PENDING.value and _worth_asking(deps, donation):
-        refresh_from_wechat(session, deps, donation.out_trade_no)
-        row = _own_row(session, openid, out_trade_no)
-    return donation_view(*row)
+    if row.status == DonationStatus.PENDING.value and _worth_asking(deps, row):
+        now = _claim_query(session, deps, out_trade_no)
+        if now is not None and ask_wechat_pay(session, deps, out_trade_no, now) not in (
+                None, NOT_SUCCESS):
+            row = _own_row(session, openid, out_trade_no)
+    return donation_view(row, row.campaign_code, row.unit_code)
 
 
-def _own_row(session: Session, openid: str, out_trade_no: str) -> tuple[Donation, str, str]:
-    row = session.execute(
-        select(Donation, Campaign.code, Unit.code)
-        .join(Campaign, Campaign.id == Donation.campaign_id)
-        .join(Unit, Unit.id == Donation.unit_id)
-        .where(Donation.out_trade_no == out_trade_no)).first()
-    if row is None or row[0].openid != openid:
+_OWN_ROW = (
+    select(Donation.out_trade_no, Donation.openid, Donation.status, Donation.amount_fen,
+           Donation.quantity, Donation.anonymous, Donation.message, Donation.created_at,
+           Donation.paid_at, Donation.expires_at, Donation.checked_at, Donation.prepay_id,
+           Campaign.code.label("campaign_code"), Unit.code.label("unit_code"))
+    .join(Campaign, Campaign.id == Donation.campaign_id)
+    .join(Unit, Unit.id == Donation.unit_id))
+
+
+def _own_row(session: Session, openid: str, out_trade_no: str) -> Row[Any]:
+    """The columns a poll needs, in one statement (no ORM object to build)."""
+    row = cast("Row[Any] | None", session.execute(
+        _OWN_ROW.where(Donation.out_trade_no == out_trade_no)).first())
+    if row is None or row.openid != openid:
         raise NotFoundError("找不到这笔捐款")
-    return row[0], row[1], row[2]
+    return row
 
 
-def _worth_asking(deps: Deps, donation: Donation) -> bool:
+def _worth_asking(deps: Deps, donation: Row[Any]) -> bool:
     """Ask WeChat Pay about a pending order the worker is waiting for; not once it has expired,
     which is reconcile's to settle (asking stamps checked_at, and an order asked about every
     few seconds would never be claimed by reconcile, and so never closed)."""
@@ -189,6 +201,23 @@ def _worth_asking(deps: Deps, donation: Donation) -> bool:
     not_just_asked = (donation.checked_at is None
                       or now - donation.checked_at >= timedelta(seconds=deps.query_after_seconds))
     return old_enough and not_just_asked and donation.prepay_id is not None
+
+
+def _claim_query(session: Session, deps: Deps, out_trade_no: str) -> datetime | None:
+    """Stamp checked_at on an order still worth asking about, in one guarded statement: of
+    several polls at once (the mini-program's, from two workers) only one wins, and no other
+    asks until query_after_seconds have passed. Returns the stamp, or None when another won."""
+    now = deps.clock()
+    since = now - timedelta(seconds=deps.query_after_seconds)
+    with write_transaction(session):
+        claimed = session.execute(
+            update(donations_table)
+            .where(_COLUMN.out_trade_no == out_trade_no,
+                   _COLUMN.status == DonationStatus.PENDING.value,
+                   _COLUMN.prepay_id.is_not(None), _COLUMN.expires_at > now,
+                   _COLUMN.checked_at.is_(None) | (_COLUMN.checked_at <= since))
+            .values(checked_at=now))
+    return now if cast(CursorResult[Any], claimed).rowcount else None
 
 
 def list_own_donations(session: Session, openid: str, cursor: str | None,

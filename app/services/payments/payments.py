@@ -195,8 +195,16 @@ def refresh_from_wechat(session: Session, deps: Deps, out_trade_no: str) -> str 
     with write_transaction(session):
         session.execute(update(donations_table).where(_LEDGER.out_trade_no == out_trade_no)
                         .values(checked_at=now))
+    return ask_wechat_pay(session, deps, out_trade_no, now)
+
+
+def ask_wechat_pay(session: Session, deps: Deps, out_trade_no: str, now: datetime) -> str | None:
+    """Query one order (its checked_at stamped by the caller) and record a payment WeChat Pay
+    reports; None when it could not be asked."""
     try:
         tx = deps.pay.query_order(out_trade_no)
     except (WeChatPayError, WeChatError):
         return None
+    if tx.trade_state not in PAID_STATES:
+        return NOT_SUCCESS  # nothing to record, so no transaction
     return record_payment(session, tx, now)
