@@ -57,7 +57,7 @@ def start_gunicorn(target: str, port: int, env: dict[str, str],
            "gunicorn_ready.py"), "--bind", f"127.0.0.1:{port}", target]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env,
                                                 "BENCH_READY_DIR": str(ready)})
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # a machine shared with other work starts them slowly
     while time.time() < deadline and proc.poll() is None:
         if len(list(ready.iterdir())) >= workers:
             shutil.rmtree(ready)

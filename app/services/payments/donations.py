@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, select, text, update
+from sqlalchemy import CursorResult, Row, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from app.services.catalog.campaigns import find_public_campaign
@@ -99,15 +99,18 @@ def _pending_donation(session: Session, deps: Deps, request: OrderRequest, campa
         ).order_by(Donation.id.desc()).limit(1))
         if same is not None:
             return same, False
-        donation = Donation(
+        fields: dict[str, Any] = dict(
             out_trade_no=new_out_trade_no(now), campaign_id=campaign.id, unit_id=unit.id,
             openid=request.openid, quantity=request.quantity,
             amount_fen=campaign.amount_fen * request.quantity, anonymous=request.anonymous,
             message=request.message, status=DonationStatus.PENDING.value, created_at=now,
             expires_at=now + timedelta(minutes=deps.order_expire_minutes),
             order_description=_description(campaign, unit))
-        session.add(donation)
-    return donation, True
+        # One INSERT … RETURNING id; the Donation handed on is never added to the session, so
+        # reading its fields loads nothing back from the database.
+        fields["id"] = session.execute(
+            insert(donations_table).values(fields).returning(_COLUMN.id)).scalar_one()
+    return Donation(**fields), True
 
 
 def _lock_worker(session: Session, openid: str) -> None:
@@ -140,8 +143,8 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign
         raise WeChatUnavailableDomainError() from exc
     with write_transaction(session):
         result = session.execute(
-            update(Donation).where(Donation.id == donation.id,
-                                   Donation.status == DonationStatus.PENDING.value)
+            update(donations_table).where(_COLUMN.id == donation.id,
+                                          _COLUMN.status == DonationStatus.PENDING.value)
             .values(prepay_id=prepay_id))
         stored = cast(CursorResult[Any], result).rowcount
     if not stored and session.scalar(select(Donation.status).where(
