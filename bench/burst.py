@@ -58,7 +58,7 @@ from bench.common import (  # noqa: E402
     cpu_between,
     cpu_seconds,
     database_server,
-    free_port,
+    free_ports,
     fresh_database,
     postgres_pids,
     start_gunicorn,
@@ -83,7 +83,7 @@ def main() -> None:
         try:
             _say("a fresh database, the stand-in and the app")
             url = fresh_database(server, DATABASE)
-            app_port, sim_port = free_port(), free_port()
+            app_port, sim_port = free_ports(2)
             env = _app_env(url, Path(tmp), app_port, sim_port)
             subprocess.run([str(VENV_BIN / "warmfund"), "init", "--demo"],
                            env={**os.environ, **env}, check=True, capture_output=True)
