@@ -1,6 +1,7 @@
 """SQLAlchemy models and migrations. A leaf: imports only SQLAlchemy (never app or Flask)."""
 
 from models.base import Base
+from models.bills import BillCheck, BillCheckStatus, BillFinding, BillLine
 from models.tables import (
     TOTAL_SHARDS,
     Account,
@@ -24,7 +25,8 @@ from models.tables import (
 )
 
 __all__ = [
-    "TOTAL_SHARDS", "Account", "Anomaly", "AuditEntry", "Base", "Campaign", "CampaignStatus",
+    "TOTAL_SHARDS", "Account", "Anomaly", "AuditEntry", "Base", "BillCheck", "BillCheckStatus",
+    "BillFinding", "BillLine", "Campaign", "CampaignStatus",
     "Donation", "DonationStatus", "DonorTally", "LoginFailure", "Notification", "Role", "Scope",
     "SharedToken", "Total", "Unit", "UnitClosure", "UnitKind", "Worker",
 ]

@@ -121,6 +121,7 @@ class Donation(Base):
         Index("ix_donations_openid_id", "openid", "id"),
         Index("ix_donations_campaign_unit_id", "campaign_id", "unit_id", "id"),
         Index("ix_donations_campaign_paid_at", "campaign_id", "paid_at"),
+        Index("ix_donations_paid_at", "paid_at"),  # a day's payments, for the bill check
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -8,13 +8,16 @@ it refuse the notification with that verdict, to exercise the app's refusal path
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import IO, Any
 
+from wechat.bill import BillLocation, BillRow
+from wechat.bill_format import bill_lines, fee_of, location, write_bill
 from wechat.errors import MiniProgramError, NotificationError, WeChatPayError
 from wechat.keys import DEV_APPID, DEV_MCHID
 from wechat.miniprogram import LoginSession
@@ -28,7 +31,7 @@ from wechat.pay_models import (
     transaction_from_json,
 )
 from wechat.simulator.identity import derive_openid, wxacode_png
-from wechat.timeutil import to_rfc3339, utc_now
+from wechat.timeutil import CHINA_TZ, to_rfc3339, utc_now
 
 
 class _FailNext:
@@ -54,6 +57,7 @@ class FakePay(_FailNext):
         self.orders: dict[str, Transaction] = {}
         self.order_requests: dict[str, JsapiOrder] = {}
         self.refunds: dict[str, Refund] = {}
+        self.bill_files: dict[str, bytes] = {}
         self.fail_next = None
 
     def create_jsapi_order(self, order: JsapiOrder) -> str:
@@ -127,6 +131,44 @@ class FakePay(_FailNext):
         if out_refund_no not in self.refunds:
             raise WeChatPayError("RESOURCE_NOT_EXISTS", "退款单不存在", 404)
         return self.refunds[out_refund_no]
+
+    def trade_bill(self, bill_date: date) -> BillLocation:
+        """The day's bill (China time) from the fake's paid orders and successful refunds."""
+        self._maybe_fail()
+        rows = sorted([*self._payment_rows(bill_date), *self._refund_rows(bill_date)],
+                      key=lambda row: row.trade_time)
+        if not rows:
+            raise WeChatPayError("NO_STATEMENT_EXIST", "当日无交易，账单不存在", 400)
+        sink = io.BytesIO()
+        sha1 = write_bill(sink, bill_lines(rows), compress=True)
+        url = f"https://fake.invalid/v3/billdownload/file?token={secrets.token_hex(8)}"
+        self.bill_files[url] = sink.getvalue()
+        return location(url, sha1)
+
+    def download_bill(self, download_url: str, sink: IO[bytes]) -> None:
+        self._maybe_fail()
+        sink.write(self.bill_files[download_url])
+
+    def _payment_rows(self, day: date) -> list[BillRow]:
+        return [BillRow(trade_time=o.success_time, transaction_id=o.transaction_id,
+                        out_trade_no=o.out_trade_no, trade_state="SUCCESS",
+                        settlement_fen=o.amount_total, order_fen=o.amount_total, refund_fen=0,
+                        fee=fee_of(o.amount_total), openid=o.payer_openid or "",
+                        appid=o.appid, mchid=o.mchid)
+                for o in self.orders.values()
+                if o.transaction_id and o.success_time and o.amount_total
+                and o.success_time.astimezone(CHINA_TZ).date() == day]
+
+    def _refund_rows(self, day: date) -> list[BillRow]:
+        return [BillRow(trade_time=r.success_time, transaction_id=r.transaction_id or "",
+                        out_trade_no=r.out_trade_no, trade_state="REFUND", settlement_fen=0,
+                        order_fen=0, refund_fen=r.amount_refund,
+                        fee=fee_of(r.amount_refund, refund=True), appid=self.appid,
+                        mchid=self.mchid, refund_id=r.refund_id or "",
+                        out_refund_no=r.out_refund_no, refund_status="SUCCESS")
+                for r in self.refunds.values()
+                if r.status == "SUCCESS" and r.success_time
+                and r.success_time.astimezone(CHINA_TZ).date() == day]
 
     def parse_notification(
         self, headers: Mapping[str, str], body: bytes, now: datetime | None = None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
-from typing import Any, TypeVar
-from urllib.parse import quote
+from typing import IO, Any, TypeVar
+from urllib.parse import quote, urlsplit
 
 import requests
 
+from wechat.bill import BillLocation
 from wechat.errors import NotificationError, WeChatPayError, WeChatUnavailableError
 from wechat.http import pooled_session
 from wechat.pay_crypto import build_authorization, new_nonce, pay_sign
@@ -29,6 +30,9 @@ from wechat.pay_notify import check_signed_message, parse_notification_message
 from wechat.timeutil import to_rfc3339, utc_now
 
 USER_AGENT = "warmfund-wechat/0.1 (python-requests)"
+# A day's bill of 100,000 trades is about 30 MB of text; anything far beyond is not a bill.
+MAX_BILL_BYTES = 1 << 30
+
 _T = TypeVar("_T")
 
 
@@ -111,6 +115,30 @@ class PayV3Client:
         reply = self._call("GET", f"/v3/refund/domestic/refunds/{_segment(out_refund_no)}")
         return self._parse(lambda: refund_from_json(reply))
 
+    def trade_bill(self, bill_date: date) -> BillLocation:
+        """Where to download the day's ALL trade bill (gzip), and its SHA-1."""
+        path = f"/v3/bill/tradebill?bill_date={bill_date.isoformat()}&bill_type=ALL&tar_type=GZIP"
+        reply = self._call("GET", path)
+        return self._parse(lambda: BillLocation(required_str(reply, "hash_type"),
+                                                required_str(reply, "hash_value"),
+                                                required_str(reply, "download_url")))
+
+    def download_bill(self, download_url: str, sink: IO[bytes]) -> None:
+        """Stream the bill file into `sink`. Its reply is not signed: the caller checks the
+        SHA-1 of the bill against the hash_value of trade_bill()."""
+        parts = urlsplit(download_url)
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = self._send("GET", target, b"", url=download_url, stream=True)
+        with response:
+            if response.status_code >= 400:
+                self._read(response)
+            written = 0
+            for chunk in response.iter_content(1 << 16):
+                written += len(chunk)
+                if written > MAX_BILL_BYTES:
+                    raise WeChatUnavailableError("the bill download is larger than any bill")
+                sink.write(chunk)
+
     def parse_notification(
         self, headers: Mapping[str, str], body: bytes, now: datetime | None = None
     ) -> Notification:
@@ -139,7 +167,8 @@ class PayV3Client:
         response = self._send(method, path, body)
         return self._read(response)
 
-    def _send(self, method: str, path: str, body: bytes) -> requests.Response:
+    def _send(self, method: str, path: str, body: bytes, *, url: str | None = None,
+              stream: bool = False) -> requests.Response:
         config = self._config
         authorization = build_authorization(
             method,
@@ -162,10 +191,11 @@ class PayV3Client:
         try:
             return self._http.request(
                 method,
-                config.api_base.rstrip("/") + path,
+                url or config.api_base.rstrip("/") + path,
                 data=body or None,
                 headers=headers,
                 timeout=config.timeout_seconds,
+                stream=stream,
             )
         except requests.RequestException as exc:
             raise WeChatUnavailableError(f"{method} {path}: {exc}") from exc

@@ -124,6 +124,8 @@ class SimulatorState:
     wxacode_calls: int = 0
     code2session_calls: int = 0
     notifications_sent: int = 0
+    bill_files: dict[str, bytes] = field(default_factory=dict)
+    bill_fault: str | None = None
 
     def summary(self) -> dict[str, Any]:
         with self.lock:
