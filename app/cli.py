@@ -1,5 +1,5 @@
 """The `warmfund` command (a Flask CLI group): init, units, reconcile, totals, simulator, qr;
-`admin` is in app/cli_accounts.py."""
+`admin` is in app/cli_accounts.py, `bill` in app/cli_bill.py."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from app import create_app
 from app.cli_accounts import admin_group
+from app.cli_bill import bill_group
 from app.cli_check import check_config_command
 from app.config import CONFIG_ENV, ConfigError, Settings, load_settings
 from app.runtime import Runtime
@@ -116,6 +117,7 @@ def main() -> None:
 
 main.add_command(admin_group)
 main.add_command(check_config_command)
+main.add_command(bill_group)
 
 
 @main.command("init")

@@ -3,7 +3,8 @@
 A Hypothesis state machine drives the real app over HTTP beside the local stand-in of WeChat:
 orders, payments notified once or many times (also concurrently), forged, stale, tampered and
 probe notifications, tampered amounts, and payments whose notification was lost until
-`reconcile` found them. After every step the totals must equal both the ledger and our model.
+`reconcile` or the day's trade bill (`warmfund bill check`) found them. After every step the
+totals must equal both the ledger and our model.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import itertools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import requests
@@ -18,17 +20,26 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from app.services.actor import SYSTEM
+from app.services.deps import utc_now
+from app.services.payments.bill import check_bill
+from app.services.payments.bill_checks import get_check
 from app.services.payments.ledger_check import find_drift, find_tally_drift
 from app.services.payments.reconcile import reconcile
 from models import Donation
 from tests import notices
 from tests.conftest import _clear
 from tests.helpers import Api, demo_tree
+from wechat.timeutil import CHINA_TZ
 
 UNITS = ["DX-XF", "DX-HC", "HC-A", "HC-A1"]
 BAD = [notices.forged, notices.stale, notices.tampered, notices.signtest,
        notices.unknown_serial]
 _codes = itertools.count()
+
+
+def _china_today() -> date:
+    return utc_now().astimezone(CHINA_TZ).date()
 
 
 @dataclass
@@ -52,6 +63,7 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
             super().__init__()
             self.orders: list[Order] = []
             self.tokens: dict[int, str] = {}
+            self.bill_days: set[date] = set()  # whose bills hold this example's lost payments
 
         @initialize()
         def fresh_database(self) -> None:
@@ -97,7 +109,9 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
         @rule(data=st.data())
         def pay_but_lose_notification(self, data: st.DataObject) -> None:
             order = data.draw(st.sampled_from(self._unpaid()))
+            self.bill_days.add(_china_today())
             order.transaction_id = api.sim_pay(order.otn, notify=False)["transaction_id"]
+            self.bill_days.add(_china_today())  # the stand-in's clock may have passed midnight
             order.lost = True
 
         @precondition(lambda self: self._unpaid())
@@ -141,6 +155,21 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
                 session.commit()
                 report = reconcile(session, api.runtime.deps)
             assert report.failed == []
+            for order in self.orders:
+                if order.lost:
+                    order.counted, order.lost = True, False
+
+        @rule()
+        def run_bill_check(self) -> None:
+            # The stand-in's bills also hold earlier examples' payments (unknown_order here).
+            with sessions() as session:
+                checks = [get_check(session, SYSTEM, check_bill(session, api.runtime.deps,
+                                                                SYSTEM, day))
+                          for day in sorted(self.bill_days)]
+            found = [(f["kind"], f["out_trade_no"]) for c in checks for f in c["findings"]]
+            assert sorted(otn for kind, otn in found if kind == "recovered") == sorted(
+                o.otn for o in self.orders if o.lost)
+            assert [otn for kind, otn in found if kind == "missing_at_wechat"] == []
             for order in self.orders:
                 if order.lost:
                     order.counted, order.lost = True, False

@@ -69,10 +69,11 @@ def change_password() -> Response:
 
 
 def _register_children() -> None:
-    from app.web import admin_data, admin_manage
+    from app.web import admin_bills, admin_data, admin_manage
 
     bp.register_blueprint(admin_data.bp)
     bp.register_blueprint(admin_manage.bp)
+    bp.register_blueprint(admin_bills.bp)
 
 
 _register_children()

@@ -138,9 +138,9 @@ def password_submit() -> BaseResponse | tuple[str, int]:
 
 
 def _register_children() -> None:
-    from app.web import admin_export, console_manage, console_pages
+    from app.web import admin_export, console_bills, console_manage, console_pages
 
-    for child in (console_pages.bp, console_manage.bp, admin_export.bp):
+    for child in (console_pages.bp, console_manage.bp, console_bills.bp, admin_export.bp):
         bp.register_blueprint(child)
 
 

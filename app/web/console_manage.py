@@ -30,7 +30,7 @@ ACTION_NAMES = {
     "account.login": "登录", "account.login_failed": "登录失败", "account.locked": "账号锁定",
     "account.logout": "退出登录", "account.create": "创建账号", "account.disable": "停用账号",
     "account.enable": "启用账号", "account.reset_password": "重置密码",
-    "account.change_password": "修改密码", "anomaly.resolve": "处理异常",
+    "account.change_password": "修改密码", "anomaly.resolve": "处理异常", "bill.check": "对账",
     "campaign.create": "新建项目", "campaign.update": "修改项目",
     "export.donations": "导出捐款明细", "export.report": "导出单位报表",
     "notification.view": "查看通知原文", "unit.create": "新建单位", "unit.update": "修改单位",
