@@ -50,22 +50,13 @@ def _donation(i: int, trades: int, unit_id: int, status: str) -> dict[str, objec
 def build_ledger(url: str, trades: int) -> None:
     """`trades` donations: all paid but the LOST last ones (pending), plus MISSING paid ones
     that the stand-in never saw."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert
 
-    from app.services.catalog.campaigns import ensure_default_campaigns
-    from app.services.units.unit_import import import_units, read_rows
-    from models import Donation, Unit
-    from models.database import make_engine, make_session_factory
-    from models.migrate import upgrade
+    from bench.export import demo_schema
+    from models import Donation
 
-    engine = make_engine(url)
-    upgrade(engine)
-    now = datetime(2026, 11, 1, tzinfo=UTC)
-    demo = ROOT / "app" / "demo" / "units.csv"
-    with make_session_factory(engine)() as session:
-        ensure_default_campaigns(session, now)
-        import_units(session, read_rows(demo.name, demo.read_bytes()), now)
-        unit = int(session.scalars(select(Unit.id)).first() or 0)
+    engine, units = demo_schema(url, datetime(2026, 11, 1, tzinfo=UTC))
+    unit = units[0]
     total = trades + MISSING
     with engine.begin() as conn:
         for start in range(0, total, BATCH):

@@ -18,6 +18,10 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -27,25 +31,35 @@ RSS_LIMIT_MB, CSV_RATE = 100, 50_000
 BATCH = 50_000
 
 
-def build_database(path: Path, rows: int) -> str:
-    """A SQLite ledger of `rows` paid donations spread over the demo units."""
-    from sqlalchemy import insert, select
+def demo_schema(url: str, now: datetime) -> tuple[Engine, list[int]]:
+    """The database at `url` migrated, with the default campaigns and the demo unit tree: its
+    engine and the units' ids."""
+    from sqlalchemy import select
 
     from app.services.catalog.campaigns import ensure_default_campaigns
     from app.services.units.unit_import import import_units, read_rows
-    from models import Donation, Unit
+    from models import Unit
     from models.database import make_engine, make_session_factory
     from models.migrate import upgrade
 
-    url = f"sqlite:///{path}"
     engine = make_engine(url)
     upgrade(engine)
-    now = datetime(2026, 3, 1, tzinfo=UTC)
     demo = ROOT / "app" / "demo" / "units.csv"
     with make_session_factory(engine)() as session:
         ensure_default_campaigns(session, now)
         import_units(session, read_rows(demo.name, demo.read_bytes()), now)
-        units = list(session.scalars(select(Unit.id)))
+        return engine, list(session.scalars(select(Unit.id)))
+
+
+def build_database(path: Path, rows: int) -> str:
+    """A SQLite ledger of `rows` paid donations spread over the demo units."""
+    from sqlalchemy import insert
+
+    from models import Donation
+
+    url = f"sqlite:///{path}"
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    engine, units = demo_schema(url, now)
     with engine.begin() as conn:
         for start in range(0, rows, BATCH):
             conn.execute(insert(Donation), [_donation(i, units, now)
