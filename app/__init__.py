@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.session_interface = ConsoleSessionInterface()
+    app.jinja_env.globals["federation_name"] = settings.get("app", "federation_name")
     proxies = settings.get("app", "trusted_proxies")
     if proxies:
         # Behind nginx every request comes from the proxy: take the client's address from

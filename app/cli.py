@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from flask.helpers import get_debug_flag
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -23,6 +24,7 @@ from app import create_app
 from app.cli_accounts import admin_group
 from app.cli_bill import bill_group
 from app.cli_check import check_config_command
+from app.cli_sim import set_simulator_port
 from app.config import CONFIG_ENV, ConfigError, Settings, load_settings
 from app.runtime import Runtime
 from app.services.accounts import accounts
@@ -77,15 +79,23 @@ class _Group(FlaskGroup):
         serve = command.callback
 
         @functools.wraps(serve)
-        def announced(*args: Any, **kwargs: Any) -> Any:
+        def announced(*args: Any, sim_port: int | None = None, **kwargs: Any) -> Any:
+            if sim_port is not None:
+                reload = kwargs.get("reload")
+                set_simulator_port(sim_port, get_debug_flag() if reload is None else reload)
             # The app is loaded once: Flask's run command reuses it.
             stand_in = ctx.ensure_object(ScriptInfo).load_app().extensions["warmfund"].simulator
             if stand_in is not None:  # its control endpoints (/_sim/…) are on its own port
-                click.echo(f" * WeChat stand-in on {stand_in.url} (GET {stand_in.url}/_sim/state)",
-                           err=True)
+                url = stand_in.url if sim_port is None else f"http://127.0.0.1:{sim_port}"
+                click.echo(f" * WeChat stand-in on {url} (GET {url}/_sim/state; its control "
+                           "endpoints are in docs/try-it.md)", err=True)
             return serve(*args, **kwargs)
 
-        return click.Command(cmd_name, params=command.params, callback=announced,
+        sim_port = click.Option(
+            ["--sim-port"], type=click.IntRange(1, 65535), default=None,
+            help="Port of the local stand-in of WeChat (default: any free port; "
+                 "same as WARMFUND_WECHAT_SIMULATOR_PORT).")
+        return click.Command(cmd_name, params=[*command.params, sim_port], callback=announced,
                              help=command.help, short_help=command.short_help,
                              context_settings=command.context_settings)
 
@@ -135,9 +145,9 @@ def init_command(demo: bool | None) -> None:
     now = rt.deps.clock()
     with rt.sessions() as session:
         created = campaigns.ensure_default_campaigns(session, now)
+        click.echo(f"schema is up to date; campaigns created: {', '.join(created) or 'none'}")
         if demo if demo is not None else rt.settings.get("app", "demo_data"):
-            _load_demo(session, rt)
-    click.echo(f"schema is up to date; campaigns created: {', '.join(created) or 'none'}")
+            _load_demo(session, rt)  # ends with the development admin's password
 
 
 def _load_demo(session: Session, rt: Runtime) -> None:

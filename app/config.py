@@ -37,6 +37,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "demo_data": False,
         "timezone": "Asia/Shanghai",
         "trusted_proxies": 0,
+        "federation_name": "大兴区总工会",
     },
     "database": {"url": "", "echo": False},
     "redis": {"url": ""},
@@ -45,6 +46,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "secret": "",
         "api_base": "https://api.weixin.qq.com",
         "use_simulator": False,
+        "simulator_port": 0,
         "timeout_seconds": 5.0,
     },
     "wechat.miniprogram": {
@@ -266,6 +268,10 @@ def _check(raw: dict[str, dict[str, Any]]) -> None:
     if not 5 <= raw["wechat.pay"]["order_expire_minutes"] <= 120:
         # A prepay_id lasts two hours: an order handed back again must not outlive it.
         raise ConfigError("[wechat.pay].order_expire_minutes must be between 5 and 120")
+    if not 0 <= raw["wechat"]["simulator_port"] <= 65535:
+        raise ConfigError("[wechat].simulator_port must be a TCP port (0: any free one)")
+    if not str(app["federation_name"]).strip():
+        raise ConfigError("[app].federation_name must not be empty")
     if raw["wechat.miniprogram"]["env_version"] not in ("release", "trial", "develop"):
         raise ConfigError("[wechat.miniprogram].env_version must be release, trial or develop")
     _check_secret(str(app["secret_key"]), app["development"])

@@ -89,7 +89,8 @@ def _start_simulator(settings: Settings) -> SimulatorServer | None:
     with _simulators_lock:
         server = _simulators.get(str(creds.directory))
         if server is None:
-            server = SimulatorServer(simulator_config_from_dev_credentials(creds))
+            server = SimulatorServer(simulator_config_from_dev_credentials(creds),
+                                     port=int(wechat["simulator_port"]))
             server.start()
             atexit.register(server.stop)
             _simulators[str(creds.directory)] = server

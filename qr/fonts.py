@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import threading
 from collections.abc import Callable, Iterable
-from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -25,14 +25,34 @@ _UNMAPPED = "\uffff"
 FontconfigQuery = Callable[[], str | None]
 
 
+class CjkFontFinder:
+    """Finds a CJK font once found; until then searches again at every call, so a font
+    installed while the server runs is used without a restart."""
+
+    def __init__(self, configured_path: str | None = None,
+                 fontconfig: FontconfigQuery | None = None,
+                 candidates: Iterable[Path] = WELL_KNOWN_CJK_FONTS) -> None:
+        self._configured, self._fontconfig = configured_path, fontconfig
+        self._candidates = tuple(candidates)
+        self._found: Path | None = None
+        self._lock = threading.Lock()
+
+    def find(self) -> Path | None:
+        if self._found is None:
+            with self._lock:
+                if self._found is None:
+                    self._found = locate_cjk_font(self._configured, self._fontconfig,
+                                                  self._candidates)
+        return self._found
+
+
+_finders: dict[str | None, CjkFontFinder] = {}
+
+
 def find_cjk_font(configured_path: str | None = None) -> Path | None:
-    """The configured font if it draws Chinese, else fontconfig's choice, else a Debian path."""
-    return _find_cjk_font_cached(configured_path)
-
-
-@lru_cache(maxsize=8)
-def _find_cjk_font_cached(configured_path: str | None) -> Path | None:
-    return locate_cjk_font(configured_path)
+    """The configured font if it draws Chinese, else fontconfig's choice, else a Debian path;
+    a hit is remembered, a miss is searched again next time."""
+    return _finders.setdefault(configured_path, CjkFontFinder(configured_path)).find()
 
 
 def locate_cjk_font(

@@ -24,6 +24,7 @@ from app.services.codes.qr_codes import Drawing, QrTarget
 from app.services.errors import NotFoundError
 from app.services.formatting import yuan
 from app.web.context import deps, get_session, runtime
+from qr.fonts import CjkFontFinder
 
 bp = Blueprint("pages", __name__)
 
@@ -112,10 +113,11 @@ def _wxacode(target: QrTarget) -> Response:
 
 
 def poster_font() -> Path | None:
-    """Looked up once per app; tests may put `(None,)` in extras to stand for "no font"."""
-    found: tuple[Path | None] = runtime().extras.setdefault(
-        "qr_font", (qr_codes.poster_font(runtime().settings.get("qr", "font_path")),))
-    return found[0]
+    """Searched until found (a font installed later is used without a restart); tests may put
+    a finder of their own in extras."""
+    finder: CjkFontFinder = runtime().extras.get("qr_font") or runtime().extras.setdefault(
+        "qr_font", qr_codes.font_finder(runtime().settings.get("qr", "font_path")))
+    return finder.find()
 
 
 @bp.get("/posters/<unit_code>/<filename>")

@@ -95,3 +95,20 @@ def test_verification_file_is_served_at_the_root_and_in_d(verifying_app: str) ->
 def test_no_verification_file_without_a_name(api: Api) -> None:
     assert api.get("/Xy12AbCdEf.txt").status_code == 404
     assert api.get("/d/Xy12AbCdEf.txt").status_code == 404
+
+
+def test_the_federation_is_named_from_its_one_setting(api: Api, tree: None, sessions: Any,
+                                                     database_url: str, instance_dir: Path
+                                                     ) -> None:
+    default = api.get("/d/DX-XF/one-yuan").get_data(as_text=True)
+    assert "大兴区总工会 · 职工应急救助专项温暖基金" in default  # the footer, as the page names it
+    config = app_config(database_url, "http://127.0.0.1:1", instance_dir,
+                        app={"federation_name": "通州区总工会"})
+    other = create_app(config)
+    try:
+        page = other.test_client().get("/d/DX-XF/one-yuan").get_data(as_text=True)
+        login = other.test_client().get("/admin/login").get_data(as_text=True)
+    finally:
+        other.extensions["warmfund"].engine.dispose()
+    assert "通州区总工会 · 职工应急救助专项温暖基金" in page
+    assert "通州区总工会" in login

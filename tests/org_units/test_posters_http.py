@@ -4,12 +4,15 @@ and a clear answer when no Chinese font is installed."""
 from __future__ import annotations
 
 import io
+import shutil
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from qr.fonts import CjkFontFinder
 from tests.helpers import Api
-from tests.qr.helpers import A4_POINTS, decoded_texts, render_pdf
+from tests.qr.helpers import A4_POINTS, decoded_texts, installed_cjk_font, render_pdf
 
 TITLE = "职工应急救助专项温暖基金 · 一元捐"
 
@@ -55,14 +58,27 @@ def test_poster_etag_changes_when_the_unit_is_renamed(api: Api, tree: None, boss
     assert "兴丰街道工会联合会" in _render(renamed.data)[1]
 
 
-def test_png_poster_without_a_chinese_font_says_so(api: Api, tree: None) -> None:
-    api.runtime.extras["qr_font"] = (None,)  # as on a server without any CJK font
+def _no_fontconfig() -> str | None:
+    return None
+
+
+def test_png_poster_without_a_chinese_font_says_so_until_one_is_installed(
+        api: Api, tree: None, tmp_path: Path) -> None:
+    later = tmp_path / "fonts" / "wqy-microhei.ttc"  # where the package will put it
+    # As on a server without any CJK font:
+    api.runtime.extras["qr_font"] = CjkFontFinder(None, _no_fontconfig, candidates=(later,))
     reply = api.get("/posters/DX-XF/one-yuan.png")
     assert reply.status_code == 503
     error = reply.get_json()["error"]
     assert error["code"] == "font_unavailable"
     assert "/posters/DX-XF/one-yuan.pdf" in error["message"]
     assert api.get("/posters/DX-XF/one-yuan.pdf").status_code == 200
+
+    later.parent.mkdir()
+    shutil.copyfile(installed_cjk_font(), later)  # the font is installed; no restart
+    reply = api.get("/posters/DX-XF/one-yuan.png")
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.content_type == "image/png"
 
 
 @pytest.mark.parametrize("path", ["/posters/NOPE/one-yuan.pdf", "/posters/DX-XF/nope.png",
