@@ -191,7 +191,17 @@ def units_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def units_import(file: Path) -> None:
-    """Import units from CSV or XLSX (code,name,parent_code,kind[,headcount])."""
+    """Import units from CSV (UTF-8 or GBK) or XLSX.
+
+    \b
+    Header, in Chinese or English, any column order:
+      单位编码,单位名称,上级单位,类型[,职工人数]
+      code,name,parent_code,kind[,headcount]
+    类型: 区总工会 镇总工会 街道总工会 产业基地 基层工会 企业
+          (or district town street park grassroots enterprise).
+    上级单位 is the parent's code, empty for the top unit. Units not in the file are left
+    as they are. The console's 二维码与海报 page offers a template.
+    """
     from tqdm import tqdm
 
     rt = runtime()
@@ -203,11 +213,10 @@ def units_import(file: Path) -> None:
     except unit_import.ImportFileError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
-        raise click.ClickException(f"{len(exc.problems)} problem(s); nothing imported") from exc
-    click.echo(f"created {len(report.created)}, updated {len(report.updated)}, "
-               f"unchanged {report.unchanged}")
-    if report.missing:
-        click.echo("not in the file (left as they are): " + ", ".join(report.missing))
+        click.echo(f"共 {len(exc.problems)} 处问题，未导入任何内容", err=True)
+        raise click.exceptions.Exit(1) from exc
+    for line in unit_import.summary(report):
+        click.echo(line)
 
 
 @main.command("reconcile")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -37,8 +38,15 @@ def _error(reply: Any, status: int, code: str) -> None:
     {"campaign": "one-yuan", "unit": "DX-XF", "message": 5},
 ])
 def test_bad_orders_are_400(api: Api, token: str, body: dict[str, Any]) -> None:
-    _error(api.client.post("/api/donations", json=body,
-                           headers={"Authorization": f"Bearer {token}"}), 400, "invalid_request")
+    reply = api.client.post("/api/donations", json=body,
+                            headers={"Authorization": f"Bearer {token}"})
+    _error(reply, 400, "invalid_request")
+    _shown_to_a_worker(reply.get_json()["error"]["message"])
+
+
+def _shown_to_a_worker(message: str) -> None:
+    """Chinese, naming fields as the worker knows them: no JSON names (quantity, unit …)."""
+    assert not re.search("[A-Za-z]", message), message
 
 
 @pytest.mark.parametrize(("data", "content_type"), [
@@ -116,6 +124,7 @@ def test_bad_login_is_4xx(api: Api, body: dict[str, Any]) -> None:
     reply = api.client.post("/api/login", json=body)
     assert reply.status_code == 400
     assert reply.get_json()["error"]["code"] == "invalid_request"
+    _shown_to_a_worker(reply.get_json()["error"]["message"])
 
 
 def test_reused_login_code_is_401(api: Api) -> None:

@@ -66,7 +66,7 @@ def test_console_paths_with_nul_are_4xx(api: Api, seeded: dict[str, str], path: 
 
 def test_a_query_parameter_with_nul_is_named(api: Api, seeded: dict[str, str]) -> None:
     reply = api.get("/admin/api/donations?openid=o%00x", seeded["admin"])
-    assert reply.get_json()["error"]["message"] == "参数 openid 含有无效的字符"
+    assert reply.get_json()["error"]["message"] == "捐款人标识含有无效的字符"
 
 
 def test_a_console_form_with_nul_is_400(api: Api, seeded: dict[str, str]) -> None:

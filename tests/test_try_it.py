@@ -110,3 +110,14 @@ def test_a_taken_stand_in_port_is_refused_before_anything_starts(tmp_path: Path)
     assert result.returncode == 2
     assert f"--sim-port {busy}: that port is taken" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_sh_sees_to_the_poster_font_before_it_serves() -> None:
+    run_sh = (ROOT / "run.sh").read_text()
+    checked = run_sh.index("scripts/system-deps.sh posters")
+    assert checked < run_sh.index("warmfund init") < run_sh.index("warmfund run")
+    assert '--sim-port "$SIM_PORT"' in run_sh and "SIM_PORT:-$((PORT + 4090))" in run_sh
+    # Here the font is installed: the check passes without installing anything.
+    ran = subprocess.run(["bash", str(ROOT / "scripts" / "system-deps.sh"), "posters"],
+                         capture_output=True, text=True, timeout=60)
+    assert ran.returncode == 0 and "installing" not in ran.stdout, ran.stdout + ran.stderr

@@ -50,7 +50,7 @@ def create_donation() -> tuple[Response, int]:
         openid=openid,
         campaign=field(body, "campaign", str),
         unit=field(body, "unit", str),
-        quantity=field(body, "quantity", int, default=1, label="quantity（份数）"),
+        quantity=field(body, "quantity", int, default=1),
         anonymous=field(body, "anonymous", bool, default=False),
         message=field(body, "message", str, default="").strip(),
     )

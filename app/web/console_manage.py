@@ -9,6 +9,7 @@ from app.services.accounts import account_import, accounts, anomalies, audit, ca
 from app.services.accounts.campaign_admin import CampaignChanges
 from app.services.errors import DomainError, InvalidRequestError
 from app.services.numbers import whole_number
+from app.web import audit_text
 from app.web.console import actor, back, signed_in
 from app.web.context import deps, get_session
 from app.web.parsing import query_arg
@@ -151,8 +152,9 @@ def accounts_import() -> Response | BaseResponse:
 @signed_in
 def audit_page() -> str:
     session, who = get_session(), actor()
+    campaign_names = {c["code"]: c["name"] for c in campaign_admin.list_campaigns_admin(session)}
     return render_template(
-        "admin/audit.html",
+        "admin/audit.html", describe=audit_text.describe, campaign_names=campaign_names,
         actions=audit.list_actions(session, who, query_arg("cursor", max_length=20)),
         notifications=audit.list_notifications(session, who, None,
                                                query_arg("verdict", max_length=20)),

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from app.services.accounts import campaign_admin
 from app.services.catalog import campaigns
@@ -12,7 +13,7 @@ from app.services.formatting import yuan
 from app.services.reports import dashboard, donation_list, reports
 from app.services.reports.charts import bars
 from app.services.reports.exports import STATUS_NAMES
-from app.services.units import unit_admin
+from app.services.units import unit_admin, unit_import
 from app.web.admin_args import donation_filter, period
 from app.web.console import actor, signed_in
 from app.web.context import deps, get_session
@@ -43,8 +44,8 @@ def _dashboard_data() -> dict[str, Any]:
     data = dashboard.dashboard(get_session(), actor(), campaign,
                                query_arg("unit", max_length=16) or None, deps().clock(),
                                query_arg("sort", "amount", max_length=10) or "amount")
-    data["day_bars"] = bars(data["chart"]["days"], "total_fen")
-    data["hour_bars"] = bars(data["chart"]["hours"], "total_fen")
+    data["day_chart"] = bars(data["chart"]["days"], "total_fen")
+    data["hour_chart"] = bars(data["chart"]["hours"], "total_fen")
     return data
 
 
@@ -99,3 +100,15 @@ def units_page() -> str:
     campaign = next((c for c in public if c["code"] == wanted), public[0] if public else None)
     return render_template("admin/units.html", campaign=campaign, campaigns=public,
                            units=unit_admin.units_in_tree_order(get_session(), actor()))
+
+
+@bp.get("/units/template.csv")
+@signed_in
+def units_template() -> Response:
+    """The unit import's template: the Chinese header and two example rows."""
+    return Response(unit_import.template_csv(), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": _attachment("单位导入模板.csv")})
+
+
+def _attachment(filename: str) -> str:
+    return f"attachment; filename=\"units-template.csv\"; filename*=UTF-8''{quote(filename)}"

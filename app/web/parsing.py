@@ -50,26 +50,44 @@ def _encodable(body: Any) -> bool:
     return True
 
 
-def field(body: dict[str, Any], name: str, kind: type[T], default: Any = ...,
-          label: str | None = None) -> T:
+# What a message shown to a worker (or a clerk) calls each field: never its English name.
+FIELD_NAMES = {
+    "campaign": "募捐项目", "unit": "单位", "quantity": "份数", "anonymous": "匿名选项",
+    "message": "留言", "code": "登录凭证", "cursor": "翻页位置", "q": "链接",
+    "scene": "小程序码内容",
+    "username": "用户名", "password": "密码", "old_password": "原密码",
+    "new_password": "新密码", "role": "角色", "active": "启用状态", "name": "名称",
+    "amount_fen": "每份金额", "goal_fen": "目标金额", "starts_on": "开始日期",
+    "ends_on": "结束日期", "description": "说明", "status": "状态", "resolution": "处理说明",
+    "kind": "单位类型", "parent": "上级单位", "headcount": "职工人数", "from": "开始日期",
+    "to": "结束日期", "openid": "捐款人标识", "limit": "每页条数", "sort": "排序方式",
+    "action": "操作类型", "verdict": "通知结论", "all": "显示范围",
+}
+
+
+def field_name(name: str) -> str:
+    return FIELD_NAMES.get(name, f"参数 {name} ")
+
+
+def field(body: dict[str, Any], name: str, kind: type[T], default: Any = ...) -> T:
     """body[name] checked against `kind`; missing -> default, or a 400 when required."""
     if name not in body or body[name] is None:
         if default is ...:
-            raise InvalidRequestError(f"缺少参数 {label or name}")
+            raise InvalidRequestError(f"缺少{field_name(name)}")
         return default  # type: ignore[no-any-return]
     value = body[name]
     wrong_int = kind is int and isinstance(value, bool)
     if not isinstance(value, kind) or wrong_int:
-        raise InvalidRequestError(f"参数 {label or name} 类型错误")
+        raise InvalidRequestError(f"{field_name(name)}格式不正确")
     return value
 
 
 def query_arg(name: str, default: str | None = None, max_length: int = 200) -> str | None:
     value = request.args.get(name, default)
     if value is not None and len(value) > max_length:
-        raise InvalidRequestError(f"参数 {name} 过长")
+        raise InvalidRequestError(f"{field_name(name)}过长")
     if value is not None and "\x00" in value:  # no database can compare text with a NUL
-        raise InvalidRequestError(f"参数 {name} 含有无效的字符")
+        raise InvalidRequestError(f"{field_name(name)}含有无效的字符")
     return value
 
 

@@ -73,3 +73,15 @@ def console_as(api: Api, username: str, password: str) -> Any:
                                                   "csrf_token": form_csrf(page.data)})
     assert signed_in.status_code == 302, signed_in.data
     return client
+
+
+def log_in_browser(browser: Any, base: str, viewport: dict[str, int],
+                   accept_downloads: bool = False) -> Any:
+    """A Chromium page signed in to the console as ADMIN, on the dashboard."""
+    page = browser.new_context(viewport=viewport, accept_downloads=accept_downloads).new_page()
+    page.goto(f"{base}/admin/")
+    page.fill("input[name=username]", ADMIN[0])
+    page.fill("input[name=password]", ADMIN[1])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+    return page

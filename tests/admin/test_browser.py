@@ -4,46 +4,19 @@ desktop and phone sizes the figures shown equal the API's. Screenshots go to art
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.services.formatting import yuan
-from tests.admin.helpers import ADMIN, pay, token_for
+from tests.admin.helpers import ADMIN, log_in_browser, pay, token_for
 from tests.helpers import Api, demo_tree, make_admin
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP, PHONE = {"width": 1366, "height": 768}, {"width": 375, "height": 812}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
-
-
-def _log_in(browser: Any, base: str, viewport: dict[str, int], accept_downloads: bool = False
-            ) -> Any:
-    page = browser.new_context(viewport=viewport, accept_downloads=accept_downloads).new_page()
-    page.goto(f"{base}/admin/")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
-    return page
 
 
 def _shown(page: Any, figure: str) -> str:
@@ -66,7 +39,7 @@ def test_console_in_chromium(browser: Any, api: Api, session: Any) -> None:
     token = token_for(api, *ADMIN)
     base = api.runtime.settings.public_url
     pay(api, "alice", "HC-A1", quantity=2)
-    page = _log_in(browser, base, DESKTOP, accept_downloads=True)
+    page = log_in_browser(browser, base, DESKTOP, accept_downloads=True)
     _assert_figures_match(page, api, token)
     pay(api, "bob", "DX-XF", quantity=5, message="加油")
     expect(page.locator("#live .figures [data-figure=total_fen]")).to_have_text("7.00",
@@ -76,7 +49,7 @@ def test_console_in_chromium(browser: Any, api: Api, session: Any) -> None:
     page.screenshot(path=str(SHOTS / "dashboard-1366x768.png"), full_page=True)
     _filter_and_export(page, base)
     _create_organizer(page, api)
-    phone = _log_in(browser, base, PHONE)
+    phone = log_in_browser(browser, base, PHONE)
     _assert_figures_match(phone, api, token)
     phone.screenshot(path=str(SHOTS / "dashboard-375x812.png"), full_page=True)
     width = phone.evaluate("document.documentElement.scrollWidth")

@@ -43,8 +43,10 @@ def test_dashboard_figures_equal_the_totals(api: Api, session: Any) -> None:
     assert sum(d["total_fen"] for d in board["chart"]["days"]) == 600
     assert sum(h["count"] for h in board["chart"]["hours"]) == 3
     assert [u["code"] for u in board["children"]["units"]] == ["DX-HC", "DX-XF"]
-    level_two = next(lv for lv in board["levels"] if lv["depth"] == 2)
-    assert [u["code"] for u in level_two["units"]] == ["HC-A"]
+    # One leaderboard per kind below the top, none naming a kind another board names:
+    assert [(lv["label"], [u["code"] for u in lv["units"]]) for lv in board["levels"]] == [
+        ("镇总工会", ["DX-HC"]), ("街道总工会", ["DX-XF"]), ("基层工会", ["HC-A"]),
+        ("企业", ["HC-A1"])]
     anonymous = next(r for r in board["recent"] if r["amount_fen"] == 200)
     assert anonymous["donor"] == "匿名" and anonymous["message"] == "=HYPERLINK(1)"
     assert all("openid" not in r for r in board["recent"])

@@ -161,3 +161,26 @@ def test_formatting_helpers() -> None:
     from datetime import UTC
 
     assert local_time(datetime(2025, 1, 1, 16, 30, tzinfo=UTC)) == "2025-01-02 00:30:00"
+
+
+def test_exports_list_donations_newest_first_as_the_api_does(api: Api, seeded: dict[str, str],
+                                                              session: Any) -> None:
+    token = seeded["admin"]
+    listed = [d["out_trade_no"] for d in
+              api.get("/admin/api/donations", token).get_json()["donations"]]
+    assert listed == [seeded["carol"], seeded["bob"], seeded["alice"]]  # newest first
+    csv_rows = list(csv.reader(io.StringIO(
+        api.get("/admin/export/donations.csv", token).data.decode("utf-8-sig"))))
+    assert [r[0] for r in csv_rows[1:]] == [f'="{no}"' for no in listed]
+    book = load_workbook(io.BytesIO(api.get("/admin/export/donations.xlsx", token).data),
+                         read_only=True)
+    assert [r[0] for r in book.active.iter_rows(min_row=2, values_only=True)] == listed
+    # Read in batches smaller than the list, the order holds across the pages.
+    from app.services.actor import SYSTEM
+    from app.services.reports.donation_list import DonationFilter, iter_rows, resolve_filter
+    from models import Donation
+
+    session.rollback()
+    rf = resolve_filter(session, SYSTEM, DonationFilter())
+    paged = [row[0] for row in iter_rows(session, rf, (Donation.out_trade_no,), batch=2)]
+    assert paged == listed

@@ -13,7 +13,12 @@ from sqlalchemy import func, select
 
 from app.cli import units_import
 from app.services.deps import utc_now
-from app.services.units.unit_import import ImportFileError, import_units, read_rows
+from app.services.units.unit_import import (
+    ImportFileError,
+    import_units,
+    read_rows,
+    template_csv,
+)
 from models import Unit
 from tests.helpers import Api
 from tests.org_units.conftest import paid_donation, subtree_total
@@ -183,5 +188,64 @@ def test_the_command_imports_the_demo_tree(app: Any, session: Any) -> None:
     demo = Path(__file__).resolve().parents[2] / "app" / "demo" / "units.csv"
     result = app.test_cli_runner().invoke(units_import, [str(demo)])
     assert result.exit_code == 0, result.output
-    assert "created 40" in result.output
+    assert "新增 40 个单位，修改 0 个，0 个不变" in result.output
     assert session.scalar(select(func.count()).select_from(Unit)) == 40
+
+
+CHINESE = ("单位编码,单位名称,上级单位,类型,职工人数\r\n"
+           "DX,大兴区总工会,,区总工会,\r\n"
+           "DX-XF,兴丰街道总工会,DX,街道总工会,1200\r\n"
+           "XF-1,兴丰第一企业工会,DX-XF,企业,35\r\n"
+           "XF-2,兴丰社区工会,DX-XF,基层工会,\r\n")
+
+
+def test_a_gbk_file_with_the_chinese_header_and_kinds_imports(session: Any) -> None:
+    report = _import(session, "单位.csv", CHINESE.encode("gbk"))
+    assert report.created == ["DX", "DX-XF", "XF-1", "XF-2"]
+    kinds = {code: kind for code, kind in session.execute(select(Unit.code, Unit.kind))}
+    assert kinds == {"DX": "district", "DX-XF": "street", "XF-1": "enterprise",
+                     "XF-2": "grassroots"}
+    # Columns are found by their header, in any order; the template's own header imports.
+    reordered = "类型,单位名称,单位编码,上级单位\n企业,兴丰第二企业工会,XF-3,DX-XF\n"
+    assert _import(session, "units.csv", reordered.encode("utf-8")).created == ["XF-3"]
+    assert read_rows("template.csv", template_csv())[1].kind == "enterprise"
+
+
+def test_a_wrong_kind_names_the_chinese_kinds(session: Any) -> None:
+    problems = _problems(session, "units.csv",
+                         "单位编码,单位名称,上级单位,类型\nA,甲,,县总工会\n".encode("gbk"))
+    assert problems == ["第 2 行：单位类型 '县总工会' 无效（可填 区总工会、镇总工会、街道总工会、"
+                        "产业基地、基层工会、企业）"]
+
+
+def test_the_command_summarizes_in_chinese(app: Any, tmp_path: Path, session: Any) -> None:
+    demo = Path(__file__).resolve().parents[2] / "app" / "demo" / "units.csv"
+    runner = app.test_cli_runner()
+    assert runner.invoke(units_import, [str(demo)]).exit_code == 0
+    one = tmp_path / "one.csv"
+    one.write_bytes("单位编码,单位名称,上级单位,类型\nDX-XF-09,某新公司工会,DX-XF,企业\n"
+                    .encode("gbk"))
+    result = runner.invoke(units_import, [str(one)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines == ["新增 1 个单位，修改 0 个，0 个不变",
+                     "另有 40 个已有单位不在文件中，保持不变（DX、DX-AD、DX-BIO、DX-BIO-01、"
+                     "DX-BIO-02等）"]
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("单位编码,单位名称,上级单位,类型\nB,乙,ZZ,企业\n".encode("gbk"))
+    refused = runner.invoke(units_import, [str(bad)])
+    assert refused.exit_code == 1
+    assert refused.output.strip().splitlines()[-1] == "共 1 处问题，未导入任何内容"
+    assert "Error" not in refused.output and "problem" not in refused.output
+
+
+def test_the_console_offers_the_template(api: Api, boss: dict[str, str]) -> None:
+    from tests.admin.helpers import console_as
+    from tests.org_units.conftest import PASSWORD
+
+    client = console_as(api, "boss", PASSWORD)
+    page = client.get("/admin/units").get_data(as_text=True)
+    assert 'data-testid="units-template"' in page
+    reply = client.get("/admin/units/template.csv")
+    assert reply.status_code == 200 and "attachment" in reply.headers["Content-Disposition"]
+    assert reply.data.decode("utf-8-sig").startswith("单位编码,单位名称,上级单位,类型,职工人数")

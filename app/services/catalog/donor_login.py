@@ -48,7 +48,7 @@ class Login:
 def login(session: Session, deps: Deps, code: str) -> Login:
     """Exchange a wx.login code for our own token; session_key is never kept or returned."""
     if not code or len(code) > 128:
-        raise InvalidRequestError("缺少登录凭证 code")
+        raise InvalidRequestError("缺少登录凭证")
     try:
         wx = deps.miniprogram.code_to_session(code)
     except MiniProgramError as exc:

@@ -62,7 +62,7 @@ def resolve_entry(session: Session, public_url: str, q: str | None,
     elif scene:
         unit_code, campaign_code = codes_from_scene(scene)
     else:
-        raise InvalidRequestError("缺少参数 q 或 scene")
+        raise InvalidRequestError("缺少扫码得到的链接或小程序码内容")
     unit = find_unit(session, unit_code)
     campaign = find_public_campaign(session, campaign_code)
     return {"unit": unit_view(session, unit), "campaign": campaign_view(session, campaign)}

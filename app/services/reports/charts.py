@@ -47,14 +47,35 @@ def _hourly(session: Session, campaign_id: int, unit_ids: list[int] | None,
     return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
 
+def nice_top(largest: int) -> int:
+    """The y-axis' top: the smallest of 1, 2, 5 × 10ⁿ fen (at least one yuan) ≥ `largest`."""
+    top = 100
+    while top < largest:
+        for step in (2, 5 / 2, 2):
+            top = round(top * step)
+            if top >= largest:
+                break
+    return top
+
+
 def bars(series: list[dict[str, Any]], key: str, width: int = 600,
-         height: int = 160) -> list[dict[str, Any]]:
-    """Bar geometry for an inline SVG chart: x, y, w, h per point, scaled to the largest."""
-    top = max((p[key] for p in series), default=0) or 1
+         height: int = 160) -> dict[str, Any]:
+    """An inline SVG chart: bar geometry (x, y, w, h per point) scaled to a round top, and the
+    y-axis' ticks (fen, from the top down to 0) for labels drawn beside it."""
+    top = nice_top(max((p[key] for p in series), default=0))
     step = width / max(len(series), 1)
     shapes = []
     for i, point in enumerate(series):
-        h = round(point[key] / top * (height - 20), 1)
+        h = round(point[key] / top * height, 1)
         shapes.append({**point, "x": round(i * step + step * 0.15, 1), "w": round(step * 0.7, 1),
                        "y": round(height - h, 1), "h": h, "value": point[key]})
-    return shapes
+    ticks = [{"fen": f, "label": axis_label(f)} for f in (top, top // 2, 0)]
+    return {"bars": shapes, "ticks": ticks, "width": width, "height": height}
+
+
+def axis_label(fen: int) -> str:
+    """Yuan as an axis writes them: 0.5, 20, 1,500, 2万, 1.5万."""
+    yuan = fen / 100
+    if yuan >= 10000:
+        return f"{yuan / 10000:g}万"
+    return f"{yuan:,.2f}".rstrip("0").rstrip(".")

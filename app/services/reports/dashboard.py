@@ -17,11 +17,10 @@ from app.services.reports.charts import activity
 from app.services.reports.donation_list import latest_paid
 from app.services.reports.figures import UnitFigures, scope_figures, this_year, today, unit_figures
 from app.services.units.scope import UnitInfo, ViewScope, resolve_scope, unit_directory
+from app.services.units.units import KIND_NAMES
 
 SORTS = {"amount": "total_fen", "donations": "donation_count", "donors": "donor_count",
          "rate": "rate"}
-KIND_NAMES = {"district": "区总工会", "town": "镇总工会", "street": "街道总工会",
-              "park": "产业基地", "grassroots": "基层工会", "enterprise": "企业"}
 TOP = 10
 
 
@@ -110,34 +109,21 @@ def _children(units: dict[int, UnitInfo], figures: UnitFigures, scope: ViewScope
             "not_started": [r for r in rows if r["donation_count"] == 0 and r["active"]]}
 
 
-def depths(units: dict[int, UnitInfo]) -> dict[int, int]:
-    """Depth of each unit below the topmost units of this (sub)tree."""
-    found: dict[int, int] = {}
-    for unit_id in units:
-        chain, current = [], unit_id
-        while current in units and current not in found:
-            chain.append(current)
-            current = units[current].parent_id  # type: ignore[assignment]
-        base = found.get(current, -1) if current in units else -1
-        for offset, uid in enumerate(reversed(chain), start=1):
-            found[uid] = base + offset
-    return found
-
-
 def _levels(units: dict[int, UnitInfo], figures: UnitFigures, scope: ViewScope,
             sort: str) -> list[dict[str, Any]]:
-    """A top-ten leaderboard per level of the tree below the top."""
-    by_depth: dict[int, list[Ranked]] = {}
-    for unit_id, depth in depths(units).items():
-        if depth > 0:
-            by_depth.setdefault(depth, []).append(Ranked(units[unit_id],
-                                                         figures.subtree_of(unit_id)))
+    """A top-ten leaderboard per kind of unit below the top (街道总工会, 基层工会 …): a kind
+    found at two depths of the tree is still one board, so no two boards name the same kind."""
+    tops = {u.id for u in units.values() if u.parent_id not in units}
+    by_kind: dict[str, list[Ranked]] = {}
+    for unit in units.values():
+        if unit.id not in tops:
+            by_kind.setdefault(unit.kind, []).append(Ranked(unit, figures.subtree_of(unit.id)))
+    order = list(KIND_NAMES)
     levels = []
-    for depth in sorted(by_depth):
-        ranked = _sorted(by_depth[depth], sort)[:TOP]
-        kinds = sorted({r.unit.kind for r in by_depth[depth]})
-        label = "／".join(KIND_NAMES.get(k, k) for k in kinds)
-        levels.append({"depth": depth, "label": label, "count": len(by_depth[depth]),
+    for kind in sorted(by_kind, key=lambda k: (order.index(k) if k in order else len(order), k)):
+        ranked = _sorted(by_kind[kind], sort)[:TOP]
+        levels.append({"kind": kind, "label": KIND_NAMES.get(kind, kind),
+                       "count": len(by_kind[kind]),
                        "units": [r.as_dict(_code(units, r.unit.parent_id)) for r in ranked]})
     return levels
 

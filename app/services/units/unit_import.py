@@ -1,8 +1,11 @@
 """Importing the unit tree from CSV (UTF-8 with or without BOM, or GB18030/GBK) or XLSX.
 
-The whole file is checked before anything is written; every problem is reported with its row
-number, and nothing is imported while any row is bad. A re-import updates names, parents and
-headcounts; units missing from the file are left as they are and listed.
+Columns, by their English or Chinese header, in any order: code 单位编码, name 单位名称,
+parent_code 上级单位 (its code; empty at the top), kind 类型 (district 区总工会, town 镇总工会,
+street 街道总工会, park 产业基地, grassroots 基层工会, enterprise 企业), and optionally
+headcount 职工人数. The whole file is checked before anything is written; every problem is
+reported with its row number, and nothing is imported while any row is bad. A re-import
+updates names, parents and headcounts; units missing from the file are left as they are.
 """
 
 from __future__ import annotations
@@ -21,11 +24,30 @@ from app.services.actor import SYSTEM
 from app.services.errors import InvalidRequestError
 from app.services.numbers import whole_number
 from app.services.units.unit_admin import rebuild_after_moves
-from app.services.units.units import KINDS, UNIT_CODE, closure_pairs, lock_tree, rebuild_closure
+from app.services.units.units import (
+    KIND_NAMES,
+    KINDS,
+    UNIT_CODE,
+    closure_pairs,
+    lock_tree,
+    rebuild_closure,
+)
 from models import Unit
 from models.database import write_transaction
 
 COLUMNS = ("code", "name", "parent_code", "kind")
+# Every header a column is known by, lower-cased: English, and Chinese as clerks write it.
+HEADERS = {
+    "code": ("code", "单位编码", "编码"),
+    "name": ("name", "单位名称", "名称"),
+    "parent_code": ("parent_code", "上级单位", "上级单位编码", "上级编码"),
+    "kind": ("kind", "类型", "单位类型"),
+    "headcount": ("headcount", "职工人数", "人数"),
+}
+KIND_ALIASES = {**{name: kind for kind, name in KIND_NAMES.items()},
+                "镇": "town", "街道": "street", "园区": "park", "产业园区": "park",
+                "企业工会": "enterprise"}
+TEMPLATE_HEADER = ("单位编码", "单位名称", "上级单位", "类型", "职工人数")
 Progress = Callable[[int], None]
 
 
@@ -123,21 +145,57 @@ def _cell_text(value: object) -> str:
 def _rows_from_records(records: list[list[str]]) -> list[ImportRow]:
     if not records:
         raise ImportFileError(["文件是空的"])
-    header = [h.strip().lower() for h in records[0]]
-    if tuple(header[:4]) != COLUMNS or (len(header) > 4 and header[4] not in ("headcount", "")):
-        raise ImportFileError(["第 1 行：表头须为 code,name,parent_code,kind[,headcount]"])
+    where = _columns(records[0])
     rows, problems = [], []
     for line, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
             continue
-        cells = [c.strip() for c in record] + [""] * 5
-        headcount, problem = _headcount(cells[4], line)
+        cells = [c.strip() for c in record] + [""] * len(records[0])
+        code, name, parent, kind = (cells[where[c]] for c in COLUMNS)
+        headcount, problem = _headcount(cells[where["headcount"]] if "headcount" in where
+                                        else "", line)
         if problem:
             problems.append(problem)
-        rows.append(ImportRow(line, cells[0], cells[1], cells[2], cells[3], headcount))
+        rows.append(ImportRow(line, code, name, parent, KIND_ALIASES.get(kind, kind),
+                              headcount))
     if problems:
         raise ImportFileError(problems)
     return rows
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    """Where each column is, from its English or Chinese header (with or without a BOM)."""
+    known = {alias: column for column, aliases in HEADERS.items() for alias in aliases}
+    where: dict[str, int] = {}
+    for index, title in enumerate(header):
+        column = known.get(title.strip().lstrip("\ufeff").lower())
+        if column is not None:
+            where.setdefault(column, index)
+    if any(c not in where for c in COLUMNS):
+        raise ImportFileError(["第 1 行：表头须为 单位编码,单位名称,上级单位,类型[,职工人数]"
+                               "（或 code,name,parent_code,kind[,headcount]）"])
+    return where
+
+
+def template_csv() -> bytes:
+    """The file a clerk fills in: the Chinese header and two example rows, UTF-8 with a BOM
+    (Excel opens it as Chinese)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(TEMPLATE_HEADER)
+    writer.writerow(("DX-XF", "兴丰街道总工会", "DX", "街道总工会", ""))
+    writer.writerow(("DX-XF-01", "兴丰街道某公司工会", "DX-XF", "企业", "120"))
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def summary(report: ImportReport, shown: int = 5) -> list[str]:
+    """What an import did, in Chinese; units it left out are counted, a few named."""
+    lines = [f"新增 {len(report.created)} 个单位，修改 {len(report.updated)} 个，"
+             f"{report.unchanged} 个不变"]
+    if report.missing:
+        named = "、".join(report.missing[:shown]) + ("等" if len(report.missing) > shown else "")
+        lines.append(f"另有 {len(report.missing)} 个已有单位不在文件中，保持不变（{named}）")
+    return lines
 
 
 def _headcount(text: str, line: int) -> tuple[int | None, str | None]:
@@ -173,7 +231,8 @@ def _row_problems(row: ImportRow, seen: dict[str, int]) -> Iterable[str]:
     if not row.name or len(row.name) > 100:
         yield f"第 {row.line} 行：单位名称不能为空且不超过100字"
     if row.kind not in KINDS:
-        yield f"第 {row.line} 行：单位类型 {row.kind!r} 无效（{'、'.join(sorted(KINDS))}）"
+        yield (f"第 {row.line} 行：单位类型 {row.kind!r} 无效（可填 "
+               f"{'、'.join(KIND_NAMES.values())}）")
 
 
 def _cycles(rows: list[ImportRow], parents: dict[str, str | None]) -> list[str]:
