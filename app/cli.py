@@ -222,12 +222,15 @@ def units_import(file: Path) -> None:
 @main.command("reconcile")
 @with_appcontext
 def reconcile_command() -> None:
-    """Ask WeChat Pay about every pending order; record payments, close expired orders."""
+    """Ask WeChat Pay about every pending order and refund in flight; record what it says."""
     rt = runtime()
     with rt.sessions() as session:
         report = reconcile.reconcile(session, rt.deps)
     click.echo(f"checked {report.checked}: paid {report.paid}, closed {report.closed}, "
                f"still pending {report.still_pending}, failed {len(report.failed)}")
+    refunds = report.refunds
+    click.echo(f"refunds in flight checked {refunds.checked}: settled {refunds.settled}, "
+               f"sent again {refunds.resent}, still processing {refunds.still_processing}")
     for failure in report.failed:
         click.echo(f"  {failure}", err=True)
     if report.failed:

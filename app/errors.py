@@ -18,6 +18,8 @@ STATUS = {
     "not_found": 404,
     "campaign_closed": 409,
     "unit_inactive": 409,
+    "not_refundable": 409,
+    "refund_refused": 409,
     "payload_too_large": 413,
     "rate_limited": 429,
     "wechat_unavailable": 502,

@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.bills import BillCheck, BillCheckStatus, BillFinding, BillLine
+from models.refunds import Refund, RefundStatus
 from models.tables import (
     TOTAL_SHARDS,
     Account,
@@ -27,6 +28,7 @@ from models.tables import (
 __all__ = [
     "TOTAL_SHARDS", "Account", "Anomaly", "AuditEntry", "Base", "BillCheck", "BillCheckStatus",
     "BillFinding", "BillLine", "Campaign", "CampaignStatus",
-    "Donation", "DonationStatus", "DonorTally", "LoginFailure", "Notification", "Role", "Scope",
+    "Donation", "DonationStatus", "DonorTally", "LoginFailure", "Notification", "Refund",
+    "RefundStatus", "Role", "Scope",
     "SharedToken", "Total", "Unit", "UnitClosure", "UnitKind", "Worker",
 ]

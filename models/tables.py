@@ -117,6 +117,7 @@ class Donation(Base):
     __table_args__ = (
         _enum_check("status", DonationStatus),
         CheckConstraint("amount_fen > 0 AND quantity > 0", name="positive"),
+        CheckConstraint("refunded_fen >= 0", name="refunded_not_negative"),
         Index("ix_donations_status_created", "status", "created_at"),
         Index("ix_donations_openid_id", "openid", "id"),
         Index("ix_donations_campaign_unit_id", "campaign_id", "unit_id", "id"),
@@ -142,6 +143,11 @@ class Donation(Base):
     reported_amount_fen: Mapped[int | None] = mapped_column(Integer, default=None)
     paid_after_close: Mapped[bool] = mapped_column(Boolean, default=False)
     refund_from_status: Mapped[str | None] = mapped_column(String(10), default=None)
+    # What successful refunds gave back (never more than was paid), when the last one did and
+    # why: kept here so exports read the ledger alone.
+    refunded_fen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    refund_reason: Mapped[str] = mapped_column(String(80), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

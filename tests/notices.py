@@ -31,10 +31,23 @@ def transaction(creds: DevCredentials, out_trade_no: str, amount: int, openid: s
                        "payer_currency": "CNY"}, **extra}
 
 
+def refund(creds: DevCredentials, out_trade_no: str, out_refund_no: str, refund_fen: int,
+           total_fen: int, transaction_id: str, status: str = "SUCCESS") -> dict[str, Any]:
+    """A REFUND.* notification's decrypted resource, as WeChat Pay documents it."""
+    return {"mchid": creds.mchid, "out_trade_no": out_trade_no,
+            "transaction_id": transaction_id, "out_refund_no": out_refund_no,
+            "refund_id": f"50{abs(hash(out_refund_no)) % 10**27:027d}", "refund_status": status,
+            "success_time": "2026-11-28T11:00:00+08:00", "user_received_account": "支付用户零钱",
+            "amount": {"total": total_fen, "refund": refund_fen, "payer_total": total_fen,
+                       "payer_refund": refund_fen}}
+
+
 def signed(creds: DevCredentials, plain: dict[str, Any], *, now: datetime | None = None,
            key: Any = None, serial: str | None = None) -> tuple[dict[str, str], bytes]:
+    refunding = "refund_status" in plain
     return build_notification(
-        event_type="TRANSACTION.SUCCESS", resource_plain=plain, original_type="transaction",
+        event_type=f"REFUND.{plain['refund_status']}" if refunding else "TRANSACTION.SUCCESS",
+        resource_plain=plain, original_type="refund" if refunding else "transaction",
         apiv3_key=creds.apiv3_key.encode(), serial=serial or creds.wechatpay_public_key_id,
         private_key=key or load_private_key(str(creds.wechatpay_private_key_path)),
         now=now or utc_now())

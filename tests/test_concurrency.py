@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.services.payments.ledger_check import find_drift, find_tally_drift
-from app.services.payments.payments import ReceivedNotice, handle_payment_notification
+from app.services.payments.payments import ReceivedNotice, handle_notification
 from models import Donation
 from tests import notices
 from tests.helpers import Api, at_once, demo_tree
@@ -39,7 +39,7 @@ def test_eight_threads_same_notifications(api: Api, sessions: Any, session: Any)
             with sessions() as own:
                 for headers, body in messages:
                     notice = ReceivedNotice("payment", headers, body, "127.0.0.1")
-                    verdicts.append(handle_payment_notification(own, api.runtime.deps, notice))
+                    verdicts.append(handle_notification(own, api.runtime.deps, notice))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -81,7 +81,7 @@ def test_units_move_while_payments_land(api: Api, sessions: Any, session: Any) -
         try:
             with sessions() as own:
                 for headers, body in batch:
-                    handle_payment_notification(own, api.runtime.deps,
+                    handle_notification(own, api.runtime.deps,
                                                 ReceivedNotice("payment", headers, body, ""))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)

@@ -3,15 +3,18 @@
 A Hypothesis state machine drives the real app over HTTP beside the local stand-in of WeChat:
 orders, payments notified once or many times (also concurrently), forged, stale, tampered and
 probe notifications, tampered amounts, and payments whose notification was lost until
-`reconcile` or the day's trade bill (`warmfund bill check`) found them. After every step the
-totals must equal both the ledger and our model.
+`reconcile` or the day's trade bill (`warmfund bill check`) found them; refunds whole
+and partial, settled as SUCCESS, CLOSED or ABNORMAL with their notifications repeated,
+resent late (out of order) or lost until reconcile asked, refunds made on the merchant
+platform, and orders paid and refunded there before we heard of either. After every
+step the totals must equal both the ledger and our model.
 """
 
 from __future__ import annotations
 
 import itertools
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -28,8 +31,9 @@ from app.services.payments.ledger_check import find_drift, find_tally_drift
 from app.services.payments.reconcile import reconcile
 from models import Donation
 from tests import notices
+from tests.admin.helpers import token_for
 from tests.conftest import _clear
-from tests.helpers import Api, demo_tree
+from tests.helpers import Api, demo_tree, make_admin
 from wechat.timeutil import CHINA_TZ
 
 UNITS = ["DX-XF", "DX-HC", "HC-A", "HC-A1"]
@@ -53,10 +57,33 @@ class Order:
     counted: bool = False
     lost: bool = False
     disputed: bool = False
+    refunded: int = 0
+    abnormal: int = 0  # held by abnormal refunds at WeChat Pay, which refuses to refund it again
+    refund_in_flight: tuple[str, int] | None = None
+    refund_outcome_lost: str | None = None  # settled at WeChat Pay, notification lost
+    settled_refunds: list[str] = field(default_factory=list)
+    refunded_unseen: bool = False  # paid and refunded at WeChat Pay before we heard of it
+
+    @property
+    def paid_fen(self) -> int:
+        return self.amount + (1 if self.disputed else 0)
+
+    @property
+    def left(self) -> int:
+        return self.paid_fen - self.refunded - self.abnormal
+
+    @property
+    def net(self) -> int:
+        return self.amount - self.refunded if self.counted and not self.disputed else 0
 
 
 def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateMachine]:
     creds = notices.credentials(api.app)
+
+    def sim(path: str, **payload: Any) -> dict[str, Any]:
+        reply = requests.post(f"{api.sim_url}/_sim/{path}", json=payload, timeout=30)
+        assert reply.status_code == 200, reply.text
+        return dict(reply.json())
 
     class Ledger(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -75,6 +102,8 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
 
                 ensure_default_campaigns(session, utc_now())
                 demo_tree(session)
+                make_admin(session)
+            self.admin = token_for(api, "boss", "correct horse 1")
 
         def _token(self, worker: int) -> str:
             if worker not in self.tokens:
@@ -122,10 +151,15 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
             assert result["deliveries"][0]["status"] == 204
             order.transaction_id, order.disputed = result["transaction_id"], True
 
-        @precondition(lambda self: self._paid())
+        def _redeliverable(self) -> list[Order]:
+            # Not one refunded at WeChat Pay before we heard of its payment: a late payment
+            # notification would count it, and only reconcile or the bill would see the refund.
+            return [o for o in self._paid() if not o.refunded_unseen]
+
+        @precondition(lambda self: self._redeliverable())
         @rule(data=st.data(), copies=st.integers(2, 6))
         def deliver_concurrently(self, data: st.DataObject, copies: int) -> None:
-            order = data.draw(st.sampled_from(self._paid()))
+            order = data.draw(st.sampled_from(self._redeliverable()))
             amount = order.amount + (1 if order.disputed else 0)
             plain = notices.transaction(creds, order.otn, amount,
                                         transaction_id=order.transaction_id)
@@ -147,6 +181,78 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
             reply = api.client.post("/wechat/pay/notify", data=body, headers=headers)
             assert reply.status_code == 401
 
+        def _refundable(self) -> list[Order]:
+            return [o for o in self.orders if o.counted and o.left > 0
+                    and o.refund_in_flight is None and o.refund_outcome_lost is None]
+
+        @precondition(lambda self: self._refundable())
+        @rule(data=st.data(), whole=st.booleans())
+        def ask_refund(self, data: st.DataObject, whole: bool) -> None:
+            order = data.draw(st.sampled_from(self._refundable()))
+            amount = order.left if whole or order.left == 1 else data.draw(
+                st.integers(1, order.left - 1))
+            reply = api.client.post(f"/admin/api/donations/{order.otn}/refund",
+                                    json={"reason": "退款测试", "amount_fen": amount},
+                                    headers={"Authorization": f"Bearer {self.admin}"})
+            assert reply.status_code == 202, reply.get_json()
+            order.refund_in_flight = (reply.get_json()["out_refund_no"], amount)
+
+        def _in_flight(self) -> list[Order]:
+            return [o for o in self.orders if o.refund_in_flight is not None]
+
+        @precondition(lambda self: self._in_flight())
+        @rule(data=st.data(), outcome=st.sampled_from(["SUCCESS", "CLOSED", "ABNORMAL"]),
+              repeat=st.integers(1, 3), lose=st.booleans())
+        def settle_refund(self, data: st.DataObject, outcome: str, repeat: int,
+                          lose: bool) -> None:
+            order = data.draw(st.sampled_from(self._in_flight()))
+            assert order.refund_in_flight is not None
+            out_refund_no, _amount = order.refund_in_flight
+            result = sim(f"refunds/{out_refund_no}/complete", status=outcome, repeat=repeat,
+                         notify=not lose)
+            assert [d["status"] for d in result["deliveries"]] == [204] * (0 if lose else repeat)
+            if lose:
+                order.refund_outcome_lost = outcome
+            else:
+                self._refund_settled(order, outcome)
+
+        def _refund_settled(self, order: Order, outcome: str) -> None:
+            assert order.refund_in_flight is not None
+            out_refund_no, amount = order.refund_in_flight
+            if outcome == "SUCCESS":
+                order.refunded += amount
+            elif outcome == "ABNORMAL":
+                order.abnormal += amount
+            order.refund_in_flight, order.refund_outcome_lost = None, None
+            order.settled_refunds.append(out_refund_no)
+
+        @precondition(lambda self: any(o.settled_refunds for o in self.orders))
+        @rule(data=st.data())
+        def resend_settled_refund_late(self, data: st.DataObject) -> None:
+            order = data.draw(st.sampled_from([o for o in self.orders if o.settled_refunds]))
+            out_refund_no = data.draw(st.sampled_from(order.settled_refunds))
+            result = sim(f"refunds/{out_refund_no}/complete", resend=True)
+            assert [d["status"] for d in result["deliveries"]] == [204]
+
+        @precondition(lambda self: self._refundable())
+        @rule(data=st.data(), to_payment_url=st.booleans())
+        def refund_on_merchant_platform(self, data: st.DataObject, to_payment_url: bool) -> None:
+            order = data.draw(st.sampled_from(self._refundable()))
+            amount = data.draw(st.integers(1, order.left))
+            url = None if to_payment_url else f"{base_url}/wechat/pay/refund-notify"
+            result = sim(f"orders/{order.otn}/refund", amount=amount, notify_url=url)
+            assert [d["status"] for d in result["deliveries"]] == [204]
+            order.refunded += amount
+            order.settled_refunds.append(result["out_refund_no"])
+
+        @precondition(lambda self: self._unpaid())
+        @rule(data=st.data())
+        def paid_and_refunded_before_we_heard(self, data: st.DataObject) -> None:
+            order = data.draw(st.sampled_from(self._unpaid()))
+            order.transaction_id = api.sim_pay(order.otn, notify=False)["transaction_id"]
+            sim(f"orders/{order.otn}/refund", notify=False)
+            order.refunded_unseen = True
+
         @rule()
         def run_reconcile(self) -> None:
             with sessions() as session:
@@ -158,6 +264,11 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
             for order in self.orders:
                 if order.lost:
                     order.counted, order.lost = True, False
+                if order.refunded_unseen:  # recorded paid, then refunded whole
+                    order.counted, order.refunded = True, order.amount
+                    order.refunded_unseen = False
+                if order.refund_outcome_lost is not None:
+                    self._refund_settled(order, order.refund_outcome_lost)
 
         @rule()
         def run_bill_check(self) -> None:
@@ -180,10 +291,10 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
                 assert find_drift(session) == []
                 assert find_tally_drift(session) == []
             for campaign in ("one-yuan", "ten-yuan"):
-                counted = [o for o in self.orders if o.counted and o.campaign == campaign]
+                counted = [o for o in self.orders if o.net > 0 and o.campaign == campaign]
                 figures = api.get(f"/api/campaigns/{campaign}").get_json()
                 assert (figures["total_fen"], figures["donation_count"],
-                        figures["donor_count"]) == (sum(o.amount for o in counted),
+                        figures["donor_count"]) == (sum(o.net for o in counted),
                                                     len(counted),
                                                     len({o.worker for o in counted}))
                 root = next(t for t in api.get("/api/units/DX").get_json()["totals"]
@@ -194,7 +305,7 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
                 hc = next(t for t in api.get("/api/units/DX-HC").get_json()["totals"]
                           if t["campaign"] == campaign)
                 assert (hc["total_fen"], hc["donor_count"]) == (
-                    sum(o.amount for o in branch), len({o.worker for o in branch}))
+                    sum(o.net for o in branch), len({o.worker for o in branch}))
 
     return Ledger
 

@@ -105,8 +105,10 @@ def test_order_refunded_outside_is_recorded_and_flagged(session: Any, fake_deps:
     fake_deps.pay.orders[otn] = replace(paid, trade_state="REFUND")
     report = reconcile(session, fake_deps)
     assert report.paid == 1 and report.failed == []
-    assert _status_of(session) == {otn: "paid"}
+    # Paid, then refunded (the query gives no amount: whole), so it is not left counted.
+    assert _status_of(session) == {otn: "refunded"}
     assert [a.kind for a in session.scalars(select(Anomaly))] == ["refunded_outside"]
+    assert find_drift(session) == []
 
 
 def test_order_wechat_never_saw_is_closed_after_grace(session: Any, fake_deps: Deps) -> None:

@@ -47,6 +47,18 @@ class UnitInactiveError(DomainError):
     default_message = "该单位已停止募捐"
 
 
+class NotRefundableError(DomainError):
+    code = "not_refundable"
+    default_message = "该捐款当前不能退款"
+
+
+class RefundRefusedError(DomainError):
+    """WeChat Pay refused to make the refund; the message says why, in Chinese."""
+
+    code = "refund_refused"
+    default_message = "微信支付拒绝了该退款"
+
+
 class RateLimitedError(DomainError):
     code = "rate_limited"
     default_message = "操作太频繁，请稍后再试"

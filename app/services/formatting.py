@@ -39,4 +39,5 @@ def donation_view(donation: Donation | Row[Any], campaign_code: str,
         "message": donation.message,
         "created_at": rfc3339(donation.created_at),
         "paid_at": rfc3339(donation.paid_at),
+        "refunded_fen": donation.refunded_fen or 0,
     }

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.services.accounts import account_import, accounts, anomalies, audit
 from app.services.errors import InvalidRequestError
+from app.services.payments import refunds
 from app.web.admin_api import current_actor
 from app.web.context import deps, get_session
 from app.web.parsing import field, json_body, query_arg
@@ -98,3 +99,20 @@ def resolve_anomaly(anomaly_id: int) -> Response:
     body = json_body()
     return jsonify(anomalies.resolve_anomaly(get_session(), actor, anomaly_id,
                                              field(body, "resolution", str), deps().clock()))
+
+
+@bp.post("/donations/<out_trade_no>/refund")
+def refund_donation(out_trade_no: str) -> tuple[Response, int]:
+    """{"reason", "amount_fen"?} -> 202 {"out_refund_no", "status": "refunding"}."""
+    actor = current_actor()
+    body = json_body()
+    asked = refunds.RefundAsked(out_trade_no, field(body, "reason", str),
+                                field(body, "amount_fen", int, default=None))
+    return jsonify(refunds.request_refund(get_session(), deps(), actor, asked)), 202
+
+
+@bp.get("/refunds")
+def list_refunds() -> Response:
+    return jsonify({"refunds": refunds.list_refunds(
+        get_session(), current_actor(), out_trade_no=query_arg("out_trade_no"),
+        status=query_arg("status"))})

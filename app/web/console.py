@@ -138,9 +138,10 @@ def password_submit() -> BaseResponse | tuple[str, int]:
 
 
 def _register_children() -> None:
-    from app.web import admin_export, console_bills, console_manage, console_pages
+    from app.web import admin_export, console_bills, console_manage, console_pages, console_refunds
 
-    for child in (console_pages.bp, console_manage.bp, console_bills.bp, admin_export.bp):
+    for child in (console_pages.bp, console_manage.bp, console_bills.bp, console_refunds.bp,
+                  admin_export.bp):
         bp.register_blueprint(child)
 
 

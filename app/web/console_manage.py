@@ -25,6 +25,8 @@ VERDICT_NAMES = {
     "bad_signature": "签名错误（已拒绝）", "stale": "时间戳过期（已拒绝）",
     "unknown_serial": "未知证书（已拒绝）", "signtest": "签名探测（已拒绝）",
     "decrypt_failed": "解密失败", "malformed": "报文格式错误", "wrong_merchant": "非本商户",
+    "refunded": "已退款（已扣减）", "refund_closed": "退款关闭", "refund_abnormal": "退款异常",
+    "refund_processing": "退款处理中",
 }
 KIND_NAMES = {"payment": "支付", "refund": "退款"}
 ACTION_NAMES = {
@@ -35,7 +37,7 @@ ACTION_NAMES = {
     "campaign.create": "新建项目", "campaign.update": "修改项目",
     "export.donations": "导出捐款明细", "export.report": "导出单位报表",
     "notification.view": "查看通知原文", "unit.create": "新建单位", "unit.update": "修改单位",
-    "unit.import": "导入单位", "unit.qr_bundle": "下载二维码包",
+    "unit.import": "导入单位", "unit.qr_bundle": "下载二维码包", "donation.refund": "发起退款",
 }
 
 
@@ -54,7 +56,7 @@ def _action_name(code: str) -> str:
     return ACTION_NAMES.get(code, code)
 
 
-def _fen(name: str) -> int | None:
+def form_fen(name: str) -> int | None:
     """A yuan amount typed into a form ("1", "1.5", "10.00") as fen; blank -> None."""
     text = request.form.get(name, "").strip()
     if not text:
@@ -69,8 +71,8 @@ def _fen(name: str) -> int | None:
 
 def _changes() -> CampaignChanges:
     form = request.form
-    return CampaignChanges(name=form.get("name") or None, amount_fen=_fen("amount_yuan"),
-                           goal_fen=_fen("goal_yuan"), starts_on=form.get("starts_on"),
+    return CampaignChanges(name=form.get("name") or None, amount_fen=form_fen("amount_yuan"),
+                           goal_fen=form_fen("goal_yuan"), starts_on=form.get("starts_on"),
                            ends_on=form.get("ends_on"), description=form.get("description"),
                            status=form.get("status") or None)
 

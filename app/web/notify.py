@@ -11,7 +11,7 @@ from app.errors import wechat_pay_fail
 from app.services.payments.payments import (
     NotificationRejectedError,
     ReceivedNotice,
-    handle_payment_notification,
+    handle_notification,
 )
 from app.web.context import deps, get_session, limiter
 from app.web.parsing import client_ip
@@ -39,20 +39,29 @@ def _keep_refused(remote_addr: str) -> bool:
 
 @bp.post("/notify")
 def payment_notification() -> tuple[Response, int] | Response:
-    notice = ReceivedNotice(kind="payment", headers=dict(request.headers),
+    return _receive("payment")
+
+
+@bp.post("/refund-notify")
+def refund_notification() -> tuple[Response, int] | Response:
+    return _receive("refund")
+
+
+def _receive(kind: str) -> tuple[Response, int] | Response:
+    notice = ReceivedNotice(kind=kind, headers=dict(request.headers),
                             body=request.get_data(cache=False), remote_addr=client_ip())
     try:
-        verdict = handle_payment_notification(get_session(bounded=True), deps(), notice,
-                                              _keep_refused)
+        verdict = handle_notification(get_session(bounded=True), deps(), notice,
+                                      _keep_refused)
     except NotificationRejectedError as exc:
-        log.warning("payment notification refused: %s", exc.verdict)
+        log.warning("%s notification refused: %s", kind, exc.verdict)
         if exc.signature:
             return wechat_pay_fail(401, "签名验证失败")
         if exc.verdict == "decrypt_failed":  # signed by WeChat Pay, but not for our APIv3 key
             return wechat_pay_fail(400, "报文解密失败")
         return wechat_pay_fail(400, "报文格式错误")
     except Exception:
-        log.exception("payment notification not recorded; WeChat Pay will retry")
+        log.exception("%s notification not recorded; WeChat Pay will retry", kind)
         return wechat_pay_fail(500, "系统繁忙")
-    log.info("payment notification: %s", verdict)
+    log.info("%s notification: %s", kind, verdict)
     return Response(status=204)

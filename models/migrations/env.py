@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import models.tables  # noqa: F401  (registers the tables on Base.metadata)
+import models.refunds  # noqa: F401  (registers the tables on Base.metadata)
+import models.tables  # noqa: F401
 from models.base import Base
 
 config = context.config

@@ -10,7 +10,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from wechat.pay_notify import signed_headers
-from wechat.simulator import bill, control, mp, pay
+from wechat.simulator import bill, control, mp, pay, refunds
 from wechat.simulator.config import SimulatorConfig
 from wechat.simulator.state import SimulatorState
 from wechat.simulator.web import dumps, json_response
@@ -27,14 +27,16 @@ _RULES: list[tuple[str, str, Handler]] = [
     ("/v3/pay/transactions/jsapi", "POST", pay.create_jsapi_order),
     ("/v3/pay/transactions/out-trade-no/<out_trade_no>", "GET", pay.query_order),
     ("/v3/pay/transactions/out-trade-no/<out_trade_no>/close", "POST", pay.close_order),
-    ("/v3/refund/domestic/refunds", "POST", pay.create_refund),
-    ("/v3/refund/domestic/refunds/<out_refund_no>", "GET", pay.query_refund),
+    ("/v3/refund/domestic/refunds", "POST", refunds.create_refund),
+    ("/v3/refund/domestic/refunds/<out_refund_no>", "GET", refunds.query_refund),
     ("/v3/bill/tradebill", "GET", bill.trade_bill),
     ("/v3/billdownload/file", "GET", bill.download),
     ("/_sim/bill/rows", "POST", bill.add_row),
     ("/_sim/bill/fault", "POST", bill.set_fault),
     ("/_sim/orders/<out_trade_no>/pay", "POST", control.pay_order),
-    ("/_sim/refunds/<out_refund_no>/complete", "POST", control.complete_refund),
+    ("/_sim/orders/<out_trade_no>/refund", "POST", refunds.refund_outside),
+    ("/_sim/refunds/<out_refund_no>/complete", "POST", refunds.complete_refund),
+    ("/_sim/refunds/fail-next", "POST", refunds.fail_next_refund),
     ("/_sim/orders", "GET", control.list_orders),
     ("/_sim/state", "GET", control.state),
 ]
@@ -46,6 +48,8 @@ class SimulatorApp:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.state = SimulatorState()
+        # Per-feature settings a control endpoint left for the next request (under state.lock).
+        self.extras: dict[str, Any] = {}
         self._handlers = {f"{method} {path}": handler for path, method, handler in _RULES}
         self._url_map = Map(
             [

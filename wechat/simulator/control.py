@@ -1,4 +1,4 @@
-"""Control endpoints of the stand-in (not WeChat's): pay orders, settle refunds, inspect state."""
+"""Control endpoints of the stand-in (not WeChat's): pay orders, inspect state."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import requests
 from werkzeug.wrappers import Request, Response
 
 from wechat.pay_notify import build_notification
-from wechat.simulator.state import SimOrder, SimRefund
+from wechat.simulator.state import SimOrder
 from wechat.simulator.web import json_response, read_json
 from wechat.timeutil import parse_rfc3339
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 DELIVERY_TIMEOUT_SECONDS = 10.0
 MAX_REPEAT = 20
-REFUND_OUTCOMES = frozenset({"SUCCESS", "ABNORMAL", "CLOSED"})
 
 
 def _error(message: str, status: int = 400) -> Response:
@@ -39,7 +38,7 @@ def deliver(url: str, headers: Mapping[str, str], body: bytes) -> int | None:
         return response.status_code
 
 
-def _notify(
+def notify(
     sim: SimulatorApp,
     url: str | None,
     event: str,
@@ -116,38 +115,13 @@ def pay_order(sim: SimulatorApp, request: Request, out_trade_no: str) -> Respons
         options = _pay_options(payload, order)
         if isinstance(options, str):
             return _error(options)
-        amount, repeat, notify = options
+        amount, repeat, notifies = options
         _mark_paid(sim, order, amount)
         plain, url = order.as_json(), order.request["notify_url"]
-    deliveries = _notify(
-        sim, url, "TRANSACTION.SUCCESS", "transaction", plain, repeat if notify else 0
+    deliveries = notify(
+        sim, url, "TRANSACTION.SUCCESS", "transaction", plain, repeat if notifies else 0
     )
     return json_response({"transaction_id": plain["transaction_id"], "deliveries": deliveries})
-
-
-def _settle(sim: SimulatorApp, refund: SimRefund, outcome: str) -> None:
-    refund.status = outcome
-    if outcome == "SUCCESS":
-        refund.success_time = sim.config.clock()
-        refund.order.trade_state = "REFUND"
-
-
-def complete_refund(sim: SimulatorApp, request: Request, out_refund_no: str) -> Response:
-    """Settle a refund and post the REFUND.* notification to its notify_url."""
-    payload = read_json(request, allow_empty=True) or {}
-    outcome = payload.get("status", "SUCCESS")
-    if outcome not in REFUND_OUTCOMES:
-        return _error(f"status must be one of {sorted(REFUND_OUTCOMES)}")
-    with sim.state.lock:
-        refund = sim.state.refunds.get(out_refund_no)
-        if refund is None:
-            return _error("no such refund", 404)
-        _settle(sim, refund, str(outcome))
-        plain = refund.as_notification(sim.config.mchid)
-    deliveries = _notify(sim, refund.notify_url, f"REFUND.{outcome}", "refund", plain, 1)
-    return json_response(
-        {"refund_id": refund.refund_id, "status": outcome, "deliveries": deliveries}
-    )
 
 
 def list_orders(sim: SimulatorApp, request: Request) -> Response:

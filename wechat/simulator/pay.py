@@ -11,8 +11,8 @@ from werkzeug.wrappers import Request, Response
 
 from wechat.pay_crypto import parse_authorization, request_message, verify_message
 from wechat.pay_notify import MAX_CLOCK_SKEW_SECONDS
-from wechat.simulator.state import SimOrder, SimRefund
-from wechat.simulator.validation import jsapi_order_error, refund_error
+from wechat.simulator.state import SimOrder
+from wechat.simulator.validation import jsapi_order_error
 from wechat.simulator.web import read_json
 
 if TYPE_CHECKING:
@@ -133,56 +133,3 @@ def close_order(sim: SimulatorApp, request: Request, out_trade_no: str) -> Respo
             return sim.pay_error(400, "ORDERPAID", "该订单已支付")
         order.trade_state = "CLOSED"
     return sim.signed(204)
-
-
-def _refund_conflict(sim: SimulatorApp, body: dict[str, Any]) -> Response | None:
-    order = sim.state.orders.get(body["out_trade_no"])
-    if order is None:
-        return sim.pay_error(404, "RESOURCE_NOT_EXISTS", "订单不存在")
-    if order.trade_state not in ("SUCCESS", "REFUND"):
-        return sim.pay_error(400, "INVALID_REQUEST", "订单未支付")
-    total = order.paid_total or order.amount_total
-    if body["amount"]["total"] != total:
-        return sim.pay_error(400, "INVALID_REQUEST", "订单金额与原订单不一致")
-    refunded = sum(
-        r.amount_refund
-        for r in sim.state.refunds.values()
-        if r.order is order and r.status != "CLOSED"
-    )
-    if refunded + body["amount"]["refund"] > total:
-        return sim.pay_error(400, "INVALID_REQUEST", "申请退款金额超过订单可退金额")
-    return None
-
-
-def create_refund(sim: SimulatorApp, request: Request) -> Response:
-    body = read_json(request)
-    error = "body is not a JSON object" if body is None else refund_error(body)
-    if error is not None or body is None:
-        return sim.pay_error(400, "PARAM_ERROR", error or "no body")
-    with sim.state.lock:
-        existing = sim.state.refunds.get(body["out_refund_no"])
-        if existing is not None:
-            return sim.signed(200, existing.as_json())
-        refusal = _refund_conflict(sim, body)
-        if refusal is not None:
-            return refusal
-        order = sim.state.orders[body["out_trade_no"]]
-        refund_id = "50" + "".join(secrets.choice("0123456789") for _ in range(27))
-        refund = SimRefund(
-            body["out_refund_no"],
-            refund_id,
-            order,
-            body["amount"]["refund"],
-            body.get("notify_url"),
-            sim.config.clock(),
-        )
-        sim.state.refunds[refund.out_refund_no] = refund
-        return sim.signed(200, refund.as_json())
-
-
-def query_refund(sim: SimulatorApp, request: Request, out_refund_no: str) -> Response:
-    with sim.state.lock:
-        refund = sim.state.refunds.get(out_refund_no)
-        if refund is None:
-            return sim.pay_error(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
-        return sim.signed(200, refund.as_json())

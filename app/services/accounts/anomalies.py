@@ -18,7 +18,16 @@ from models.database import write_transaction
 
 KIND_NAMES = {"amount_mismatch": "金额不符", "unknown_order": "未知订单",
               "paid_after_close": "关单后支付", "conflicting_payment": "重复支付",
-              "wrong_merchant": "非本商户通知"}
+              "wrong_merchant": "非本商户通知", "refunded_outside": "商户平台退款",
+              "refund_closed": "退款关闭", "refund_abnormal": "退款异常",
+              "refund_exceeds": "退款超额"}
+
+
+def record_anomaly(session: Session, kind: str, out_trade_no: str | None, now: datetime,
+                   detail: str) -> None:
+    """List something for admins, in the caller's transaction."""
+    session.add(Anomaly(kind=kind, out_trade_no=out_trade_no, detail=detail[:300],
+                        created_at=now))
 
 
 def list_anomalies(session: Session, actor: Actor, open_only: bool = True,

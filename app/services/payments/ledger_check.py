@@ -10,37 +10,47 @@ from sqlalchemy.orm import Session
 
 from models.database import is_postgres, write_transaction
 
+# A donation counts while it is paid, and while a refund of a paid one is in flight; partial
+# refunds have taken refunded_fen off its amount (a refunded or disputed one counts nothing).
+_COUNTED = "(status = 'paid' OR (status = 'refunding' AND refund_from_status = 'paid'))"
+_D_COUNTED = "(d.status = 'paid' OR (d.status = 'refunding' AND d.refund_from_status = 'paid'))"
+
 # What the ledger says of subtrees; {only} narrows them to some ancestors (or is empty).
 _SUBTREE_TOTALS = """
     SELECT d.campaign_id, 'subtree' AS scope, c.ancestor_id AS unit_id,
-           SUM(d.amount_fen) AS total_fen, COUNT(*) AS donation_count,
+           SUM(d.amount_fen - d.refunded_fen) AS total_fen, COUNT(*) AS donation_count,
            COUNT(DISTINCT d.openid) AS donor_count
     FROM donations d JOIN unit_closure c ON c.descendant_id = d.unit_id
-    WHERE d.status = 'paid'{only} GROUP BY d.campaign_id, c.ancestor_id
+    WHERE {counted}{only} GROUP BY d.campaign_id, c.ancestor_id
 """
 _SUBTREE_TALLIES = """
     SELECT d.campaign_id, 'subtree' AS scope, c.ancestor_id AS unit_id, d.openid,
            COUNT(*) AS paid_count
     FROM donations d JOIN unit_closure c ON c.descendant_id = d.unit_id
-    WHERE d.status = 'paid'{only} GROUP BY d.campaign_id, c.ancestor_id, d.openid
+    WHERE {counted}{only} GROUP BY d.campaign_id, c.ancestor_id, d.openid
 """
 _ONLY_ANCESTORS = " AND c.ancestor_id IN :ids"
 
-_EXPECTED = """
-    SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id, SUM(amount_fen) AS total_fen,
-           COUNT(*) AS donation_count, COUNT(DISTINCT openid) AS donor_count
-    FROM donations WHERE status = 'paid' GROUP BY campaign_id
+_SUBTREE_TOTALS = _SUBTREE_TOTALS.replace("{counted}", _D_COUNTED)
+_SUBTREE_TALLIES = _SUBTREE_TALLIES.replace("{counted}", _D_COUNTED)
+
+_EXPECTED = f"""
+    SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id,
+           SUM(amount_fen - refunded_fen) AS total_fen, COUNT(*) AS donation_count,
+           COUNT(DISTINCT openid) AS donor_count
+    FROM donations WHERE {_COUNTED} GROUP BY campaign_id
     UNION ALL
-    SELECT campaign_id, 'unit', unit_id, SUM(amount_fen), COUNT(*), COUNT(DISTINCT openid)
-    FROM donations WHERE status = 'paid' GROUP BY campaign_id, unit_id
+    SELECT campaign_id, 'unit', unit_id, SUM(amount_fen - refunded_fen), COUNT(*),
+           COUNT(DISTINCT openid)
+    FROM donations WHERE {_COUNTED} GROUP BY campaign_id, unit_id
     UNION ALL""" + _SUBTREE_TOTALS.format(only="")
 
-_EXPECTED_TALLIES = """
+_EXPECTED_TALLIES = f"""
     SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id, openid, COUNT(*) AS paid_count
-    FROM donations WHERE status = 'paid' GROUP BY campaign_id, openid
+    FROM donations WHERE {_COUNTED} GROUP BY campaign_id, openid
     UNION ALL
     SELECT campaign_id, 'unit', unit_id, openid, COUNT(*)
-    FROM donations WHERE status = 'paid' GROUP BY campaign_id, unit_id, openid
+    FROM donations WHERE {_COUNTED} GROUP BY campaign_id, unit_id, openid
     UNION ALL""" + _SUBTREE_TALLIES.format(only="")
 
 _TOTAL_COLUMNS = "campaign_id, scope, unit_id, total_fen, donation_count, donor_count"

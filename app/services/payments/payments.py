@@ -15,13 +15,16 @@ from typing import Any
 from sqlalchemy import Engine, Row, Update, text, update
 from sqlalchemy.orm import Session
 
+from app.services.accounts.anomalies import record_anomaly
 from app.services.deps import Deps
 from app.services.formatting import yuan
 from app.services.payments.payments_pg import record_notified_payment
+from app.services.payments.refund_ledger import apply_refund, lock_donation
 from app.services.payments.totals import count_paid
-from models import Anomaly, Notification
+from models import Notification
 from models.database import is_postgres, write_transaction
 from models.tables import donations_table
+from wechat import Refund as WeChatRefund
 from wechat import Transaction
 from wechat.errors import NotificationError, WeChatError, WeChatPayError
 
@@ -76,23 +79,59 @@ def record_payment(session: Session, transaction: Transaction, now: datetime,
                    notice: ReceivedNotice | None = None) -> str:
     """Apply what WeChat Pay says of one order, exactly once; returns the verdict."""
     with write_transaction(session):
-        verdict, paid = _apply(session, transaction, now)
-        if notice is not None:
-            _store_notice(session, notice, verdict, now, transaction.out_trade_no,
-                          transaction.transaction_id)
-            session.flush()
-        if paid is not None:
-            # Every payment touches the campaign's total rows: lock them last, just before the
-            # commit releases them, so concurrent payments wait on each other as briefly as can be.
-            count_paid(session, donation_id=paid.id, campaign_id=paid.campaign_id,
-                       unit_id=paid.unit_id, openid=paid.openid, amount_fen=paid.amount_fen)
+        return apply_payment(session, transaction, now, notice)
+
+
+def apply_payment(session: Session, tx: Transaction, now: datetime,
+                  notice: ReceivedNotice | None = None) -> str:
+    """record_payment inside the caller's write transaction."""
+    verdict, paid = _apply(session, tx, now)
+    if notice is not None:
+        _store_notice(session, notice, verdict, now, tx.out_trade_no, tx.transaction_id)
+        session.flush()
+    if paid is not None:
+        # Every payment touches the campaign's total rows: lock them last, just before the
+        # commit releases them, so concurrent payments wait on each other as briefly as can be.
+        count_paid(session, donation_id=paid.id, campaign_id=paid.campaign_id,
+                   unit_id=paid.unit_id, openid=paid.openid, amount_fen=paid.amount_fen)
+    if tx.trade_state == "REFUND" and verdict in (*COUNTED, DISPUTED):
+        # Paid, then refunded on the merchant platform; a query does not say how much, so it
+        # is taken off whole (after the payment was counted) and listed for an admin to check.
+        apply_refund(session, _refund_per_query(tx), now,
+                     note="（订单查询只显示已退款，未给出金额，按全额记入）")
     return verdict
+
+
+def _refund_per_query(tx: Transaction) -> WeChatRefund:
+    amount = tx.amount_total or 0
+    return WeChatRefund(f"{tx.out_trade_no}-REFUND", None, tx.out_trade_no, tx.transaction_id,
+                        "SUCCESS", amount, amount, None)
+
+
+def record_refund(session: Session, refund: WeChatRefund, now: datetime,
+                  notice: ReceivedNotice | None = None) -> str:
+    """Apply what WeChat Pay says of one refund, exactly once; returns the verdict. A refund of
+    an order whose payment never reached us records that payment first: the money came in."""
+    with write_transaction(session):
+        donation = lock_donation(session, refund.out_trade_no)
+        if donation is not None and donation.status in _UNPAID and refund.transaction_id:
+            apply_payment(session, _payment_behind(refund), now)
+        outcome = apply_refund(session, refund, now)
+        if notice is not None:
+            _store_notice(session, notice, outcome.verdict, now, refund.out_trade_no,
+                          refund.transaction_id, refund.out_refund_no)
+    return outcome.verdict
+
+
+def _payment_behind(refund: WeChatRefund) -> Transaction:
+    return Transaction("", "", refund.out_trade_no, refund.transaction_id, "SUCCESS",
+                       refund.amount_total, None, None, "")
 
 
 def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[Any] | None]:
     """Move the donation; returns the verdict and, when it became paid, what to count."""
     # REFUND: paid, then refunded from the merchant platform. The money did arrive, so the
-    # ledger records it, and an admin is asked to record the refund.
+    # ledger records the payment (and apply_payment the refund).
     if tx.trade_state not in PAID_STATES or tx.transaction_id is None or tx.amount_total is None:
         return NOT_SUCCESS, None
     paid = session.execute(
@@ -101,12 +140,9 @@ def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[A
             _LEDGER.amount_fen, _LEDGER.paid_after_close)).first()
     if paid is None:
         return _classify_unpaid(session, tx, now), None
-    if tx.trade_state == "REFUND":
-        _anomaly(session, "refunded_outside", tx.out_trade_no, now,
-                 f"微信支付显示该订单已在商户平台退款，请核对：{tx.transaction_id}")
     if paid.paid_after_close:
-        _anomaly(session, "paid_after_close", tx.out_trade_no, now,
-                 f"订单关闭后仍收到支付，已计入：{tx.transaction_id}")
+        record_anomaly(session, "paid_after_close", tx.out_trade_no, now,
+                       f"订单关闭后仍收到支付，已计入：{tx.transaction_id}")
         return PAID_AFTER_CLOSE, paid
     return RECORDED, paid
 
@@ -117,40 +153,37 @@ def _classify_unpaid(session: Session, tx: Transaction, now: datetime) -> str:
         "SELECT status, amount_fen, transaction_id FROM donations WHERE out_trade_no = :otn"
         + lock), {"otn": tx.out_trade_no}).first()
     if row is None:
-        _anomaly(session, "unknown_order", tx.out_trade_no, now,
-                 f"未知订单的支付通知：{tx.transaction_id}，金额 {yuan(tx.amount_total or 0)} 元")
+        record_anomaly(session, "unknown_order", tx.out_trade_no, now,
+                       f"未知订单的支付通知：{tx.transaction_id}，"
+                       f"金额 {yuan(tx.amount_total or 0)} 元")
         return UNKNOWN_ORDER
     if row.transaction_id == tx.transaction_id:
         return DUPLICATE
     if row.status in ("pending", "closed"):
         session.execute(_mark("disputed", tx, now))
-        _anomaly(session, "amount_mismatch", tx.out_trade_no, now,
-                 f"支付金额 {yuan(tx.amount_total or 0)} 元与订单金额 "
-                 f"{yuan(row.amount_fen)} 元不符，未计入")
+        record_anomaly(session, "amount_mismatch", tx.out_trade_no, now,
+                       f"支付金额 {yuan(tx.amount_total or 0)} 元与订单金额 "
+                       f"{yuan(row.amount_fen)} 元不符，未计入")
         return DISPUTED
-    _anomaly(session, "conflicting_payment", tx.out_trade_no, now,
-             f"订单已有支付 {row.transaction_id}，又收到 {tx.transaction_id}")
+    record_anomaly(session, "conflicting_payment", tx.out_trade_no, now,
+                   f"订单已有支付 {row.transaction_id}，又收到 {tx.transaction_id}")
     return CONFLICT
 
 
-def _anomaly(session: Session, kind: str, out_trade_no: str | None, now: datetime,
-             detail: str) -> None:
-    session.add(Anomaly(kind=kind, out_trade_no=out_trade_no, detail=detail[:300],
-                        created_at=now))
-
-
 def _store_notice(session: Session, notice: ReceivedNotice, verdict: str, now: datetime,
-                  out_trade_no: str | None = None, transaction_id: str | None = None) -> None:
+                  out_trade_no: str | None = None, transaction_id: str | None = None,
+                  detail: str = "") -> None:
     session.add(Notification(
         kind=notice.kind, received_at=now, remote_addr=notice.remote_addr[:64],
         headers=json.dumps(dict(notice.headers), ensure_ascii=False), body=notice.body,
         verdict=verdict, out_trade_no=(out_trade_no or None) and out_trade_no[:32],
-        transaction_id=(transaction_id or None) and transaction_id[:32]))
+        transaction_id=(transaction_id or None) and transaction_id[:32], detail=detail[:300]))
 
 
-def handle_payment_notification(session: Session, deps: Deps, notice: ReceivedNotice,
-                                keep_refused: Callable[[str], bool] = lambda _addr: True) -> str:
-    """Verify, decrypt and record one payment notification; raises NotificationRejectedError.
+def handle_notification(session: Session, deps: Deps, notice: ReceivedNotice,
+                        keep_refused: Callable[[str], bool] = lambda _addr: True) -> str:
+    """Verify, decrypt and record one payment or refund notification, whichever URL it came
+    to (a REFUND.* event is never ignored); raises NotificationRejectedError.
 
     A refused notification is stored too: always when WeChat Pay signed it (the evidence of a
     wrong key or merchant), else while keep_refused(its address) allows, so that a flood of
@@ -162,6 +195,8 @@ def handle_payment_notification(session: Session, deps: Deps, notice: ReceivedNo
     except NotificationError as exc:
         keep = exc.signed or keep_refused(notice.remote_addr)
         return _refuse(session, notice, exc.verdict, now, keep)
+    if notification.refund is not None:
+        return record_refund(session, notification.refund, now, notice)
     tx = notification.transaction
     if notification.event_type != "TRANSACTION.SUCCESS" or tx is None:
         with write_transaction(session):
@@ -183,7 +218,8 @@ def _refuse(session: Session, notice: ReceivedNotice, verdict: str, now: datetim
         with write_transaction(session):
             _store_notice(session, notice, verdict, now)
             if verdict == "wrong_merchant":
-                _anomaly(session, "wrong_merchant", None, now, "通知的 appid/mchid 与本商户不符")
+                record_anomaly(session, "wrong_merchant", None, now,
+                               "通知的 appid/mchid 与本商户不符")
     if verdict == "wrong_merchant":
         return verdict  # genuine but not ours: retrying cannot help
     raise NotificationRejectedError(verdict)

@@ -1,4 +1,5 @@
-"""Ask WeChat Pay about every pending order; record payments, close what has expired.
+"""Ask WeChat Pay about every pending order and every refund in flight; record payments and
+refunds, close what has expired.
 
 Safe on several hosts at once: each run claims a batch by stamping checked_at (with
 FOR UPDATE SKIP LOCKED on PostgreSQL), and every state change is a guarded update anyway.
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
 from app.services.payments.payments import COUNTED, NOT_SUCCESS, record_payment
+from app.services.payments.refunds import RefundCheckReport, check_refunds_in_flight
 from models import DonationStatus
 from models.database import is_postgres, write_transaction
 from models.tables import donations_table
@@ -33,6 +35,7 @@ class ReconcileReport:
     closed: int = 0
     still_pending: int = 0
     failed: list[str] = field(default_factory=list)
+    refunds: RefundCheckReport = field(default_factory=RefundCheckReport)
 
 
 def reconcile(session: Session, deps: Deps, batch_size: int = 200) -> ReconcileReport:
@@ -43,6 +46,8 @@ def reconcile(session: Session, deps: Deps, batch_size: int = 200) -> ReconcileR
         for row in batch:
             report.checked += 1
             _settle(session, deps, row, report)
+    report.refunds = check_refunds_in_flight(session, deps, batch_size)
+    report.failed.extend(report.refunds.failed)
     return report
 
 

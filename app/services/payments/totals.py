@@ -94,6 +94,15 @@ def count_paid(session: Session, *, donation_id: int, campaign_id: int, unit_id:
                    direction)
 
 
+def lower_total(session: Session, *, donation_id: int, campaign_id: int, unit_id: int,
+                amount_fen: int) -> None:
+    """Take a partial refund off total_fen in every scope the donation counts in; its counts
+    and its donor's stay (the donation still counts). Inside the refund's transaction."""
+    scopes = session.execute(text(_SCOPES_OF_UNIT), {"unit_id": unit_id}).all()
+    rows = sorted((str(s.scope), int(s.unit_id), 0) for s in scopes)
+    _add_to_totals(session, campaign_id, shard_of(donation_id), rows, -amount_fen, 0)
+
+
 def shard_of(donation_id: int) -> int:
     return donation_id % TOTAL_SHARDS
 

@@ -9,7 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.services.formatting import SHANGHAI
-from app.services.reports.figures import PAID, Period, day_start, in_period, shanghai_text
+from app.services.reports.figures import (
+    COUNTED,
+    NET_FEN,
+    Period,
+    day_start,
+    in_period,
+    shanghai_text,
+)
 from models import Donation
 
 DAYS = 30
@@ -38,8 +45,8 @@ def _hourly(session: Session, campaign_id: int, unit_ids: list[int] | None,
             period: Period) -> dict[str, tuple[int, int]]:
     dialect = session.get_bind().dialect.name
     bucket = shanghai_text(Donation.paid_at, dialect, "hour").label("bucket")
-    query = (select(bucket, func.sum(Donation.amount_fen), func.count(Donation.id))
-             .where(Donation.campaign_id == campaign_id, Donation.status == PAID)
+    query = (select(bucket, func.sum(NET_FEN), func.count(Donation.id))
+             .where(Donation.campaign_id == campaign_id, COUNTED)
              .group_by(bucket))
     if unit_ids is not None:
         query = query.where(Donation.unit_id.in_(unit_ids))

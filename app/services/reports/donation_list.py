@@ -30,7 +30,7 @@ DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 COLUMNS = (Donation.id, Donation.out_trade_no, Donation.transaction_id, Donation.status,
            Donation.campaign_id, Donation.unit_id, Donation.quantity, Donation.amount_fen,
            Donation.anonymous, Donation.message, Donation.openid, Donation.created_at,
-           Donation.paid_at, Donation.paid_after_close)
+           Donation.paid_at, Donation.paid_after_close, Donation.refunded_fen)
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,7 @@ def admin_donation(row: Row[Any], campaigns: dict[int, str],
         "openid": row.openid, "anonymous": row.anonymous, "message": row.message,
         "paid_after_close": row.paid_after_close,
         "created_at": rfc3339(row.created_at), "paid_at": rfc3339(row.paid_at),
+        "refunded_fen": row.refunded_fen,
     }
 
 

@@ -32,7 +32,7 @@ from models import Donation
 from models.database import write_transaction
 
 HEADERS = ("订单号", "微信支付单号", "状态", "项目", "单位编码", "单位名称", "份数", "金额(元)",
-           "匿名", "留言", "openid", "下单时间", "支付时间")
+           "匿名", "留言", "openid", "下单时间", "支付时间", "已退款(元)", "退款时间", "退款原因")
 STATUS_NAMES = {"pending": "待支付", "paid": "已支付", "closed": "已关闭", "disputed": "金额不符",
                 "refunding": "退款中", "refunded": "已退款"}
 BOM = "\ufeff"
@@ -80,7 +80,8 @@ class _Formatter:
                         Donation.campaign_id, Donation.unit_id, Donation.quantity,
                         Donation.amount_fen, Donation.anonymous, Donation.message,
                         Donation.openid, shanghai_text(Donation.created_at, dialect),
-                        shanghai_text(Donation.paid_at, dialect))
+                        shanghai_text(Donation.paid_at, dialect), Donation.refunded_fen,
+                        shanghai_text(Donation.refunded_at, dialect), Donation.refund_reason)
         # The finance office reads 一元捐, not one-yuan; names are typed by people too.
         self.campaigns = {cid: safe_text(name) for cid, name in campaign_names(session).items()}
         # Unit names are typed by people too: defused once here, not per row.
@@ -90,14 +91,14 @@ class _Formatter:
         self.statuses = {k: STATUS_NAMES[k] for k in STATUS_NAMES}
 
     def cells(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        """订单号 … 支付时间, with the amount still in fen (CSV and XLSX format it apart)."""
+        """订单号 … 退款原因, amounts still in fen (CSV and XLSX format them apart)."""
         (out_trade_no, transaction_id, status, campaign_id, unit_id, quantity, amount_fen,
-         anonymous, message, openid, created, paid, _id) = row
+         anonymous, message, openid, created, paid, refunded, refunded_at, why, _id) = row
         unit_code, unit_name = self.units[unit_id]
         return (out_trade_no, transaction_id or "", self.statuses.get(status, status),
                 self.campaigns[campaign_id], unit_code, unit_name, quantity, amount_fen,
                 "是" if anonymous else "否", safe_text(message) if message else "", openid,
-                created or "", paid or "")
+                created or "", paid or "", refunded, refunded_at or "", safe_text(why))
 
 
 def csv_chunks(session: Session, actor: Actor, wanted: DonationFilter,
@@ -137,13 +138,16 @@ def _csv_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> It
     units, campaigns, statuses = formatter.units, formatter.campaigns, formatter.statuses
     # The hot loop of a million-row export: cells() inlined, no per-row helper calls.
     for (out_trade_no, transaction_id, status, campaign_id, unit_id, quantity, fen, anonymous,
-         message, openid, created, paid, row_id) in iter_rows(session, rf, formatter.columns):
+         message, openid, created, paid, refunded, refunded_at, why,
+         row_id) in iter_rows(session, rf, formatter.columns):
         unit_code, unit_name = units[unit_id]
         # ="…" makes Excel keep a long digit string as text instead of 4.2E+27.
         write((f'="{out_trade_no}"', f'="{transaction_id}"' if transaction_id else "",
                statuses.get(status, status), campaigns[campaign_id], unit_code, unit_name,
                quantity, f"{fen // 100}.{fen % 100:02d}", "是" if anonymous else "否",
-               safe_text(message) if message else "", openid, created or "", paid or ""))
+               safe_text(message) if message else "", openid, created or "", paid or "",
+               f"{refunded // 100}.{refunded % 100:02d}" if refunded else "", refunded_at or "",
+               safe_text(why) if why else ""))
         if row_id % 256 == 0 and raw.tell() >= CHUNK:
             text.flush()
             yield raw.getvalue()
@@ -175,6 +179,7 @@ def _xlsx_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> I
         when = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
         sheet.set_column(0, 1, 30)
         sheet.set_column(10, 12, 20)
+        sheet.set_column(14, 14, 20)
         write_texts(sheet, 0, 0, HEADERS)
         for index, row in enumerate(iter_rows(session, rf, formatter.columns), start=1):
             cells = formatter.cells(row)
@@ -183,9 +188,12 @@ def _xlsx_body(session: Session, rf: ResolvedFilter, formatter: _Formatter) -> I
                     sheet.write_string(index, column, cells[column])
             sheet.write_number(index, 6, cells[6])
             sheet.write_number(index, 7, cells[7] / 100, money)
-            for column, text in ((11, cells[11]), (12, cells[12])):
+            for column, text in ((11, cells[11]), (12, cells[12]), (14, cells[14])):
                 if text:
                     sheet.write_datetime(index, column, datetime.fromisoformat(text), when)
+            if cells[13]:
+                sheet.write_number(index, 13, cells[13] / 100, money)
+            sheet.write_string(index, 15, cells[15])
         workbook.close()
         with open(path, "rb") as fh:
             while chunk := fh.read(CHUNK):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,6 +22,12 @@ from app.services.payments.totals import ZERO, Figures, read_figures
 from models import Donation, DonationStatus, Scope, UnitClosure
 
 PAID = DonationStatus.PAID.value
+# A donation counts while paid, and while a refund of a paid one is in flight, for what partial
+# refunds left of it (as the running totals count it).
+COUNTED = or_(Donation.status == PAID,
+              and_(Donation.status == DonationStatus.REFUNDING.value,
+                   Donation.refund_from_status == PAID))
+NET_FEN = Donation.amount_fen - Donation.refunded_fen
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ def in_period(query: Select[*tuple[Any, ...]], period: Period) -> Select[*tuple[
 
 
 def _aggregates() -> tuple[Any, Any, Any]:
-    return (func.coalesce(func.sum(Donation.amount_fen), 0), func.count(Donation.id),
+    return (func.coalesce(func.sum(NET_FEN), 0), func.count(Donation.id),
             func.count(func.distinct(Donation.openid)))
 
 
@@ -127,7 +133,7 @@ def scope_figures(session: Session, campaign_id: int, root_id: int | None,
         units = None if root_id is None else [root_id]
         return read_figures(session, scope, [campaign_id], units).get((campaign_id, key), ZERO)
     query = select(*_aggregates()).where(Donation.campaign_id == campaign_id,
-                                         Donation.status == PAID)
+                                         COUNTED)
     if root_id is not None:
         query = query.join(UnitClosure, UnitClosure.descendant_id == Donation.unit_id).where(
             UnitClosure.ancestor_id == root_id)
@@ -164,7 +170,7 @@ def unit_figures(session: Session, campaign_id: int, unit_ids: list[int] | None,
 def _ledger_own(session: Session, campaign_id: int, unit_ids: list[int] | None,
                 period: Period) -> dict[int, Figures]:
     query = (select(Donation.unit_id, *_aggregates())
-             .where(Donation.campaign_id == campaign_id, Donation.status == PAID)
+             .where(Donation.campaign_id == campaign_id, COUNTED)
              .group_by(Donation.unit_id))
     if unit_ids is not None:
         query = query.where(Donation.unit_id.in_(unit_ids))
@@ -176,7 +182,7 @@ def _ledger_subtree(session: Session, campaign_id: int, unit_ids: list[int] | No
                     period: Period) -> dict[int, Figures]:
     query = (select(UnitClosure.ancestor_id, *_aggregates())
              .join(Donation, Donation.unit_id == UnitClosure.descendant_id)
-             .where(Donation.campaign_id == campaign_id, Donation.status == PAID)
+             .where(Donation.campaign_id == campaign_id, COUNTED)
              .group_by(UnitClosure.ancestor_id))
     if unit_ids is not None:
         query = query.where(UnitClosure.ancestor_id.in_(unit_ids))
