@@ -4,12 +4,16 @@ operation must have been seen answering 2xx."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from app.services.actor import SYSTEM
+from app.services.payments import bill
 from app.web.openapi import build_spec
 from tests.admin.helpers import bearer, seed
 from tests.helpers import Api
 from tests.openapi.conformance import check_reply
+from wechat.timeutil import CHINA_TZ
 
 
 class CheckedClient:
@@ -109,12 +113,28 @@ def _anomaly(c: CheckedClient, api: Api, admin: str) -> None:
     c.call("POST", "/wechat/pay/notify", expect=401, json={"id": "x"})
 
 
+def _money_back(c: CheckedClient, api: Api, session: Any, tokens: dict[str, str]) -> None:
+    """A refund asked for and listed; the day's trade bill checked, listed and shown."""
+    admin = tokens["admin"]
+    c.call("POST", f"/admin/api/donations/{tokens['bob']}/refund", admin, 202,
+           json={"reason": "多捐了"})
+    c.call("POST", f"/admin/api/donations/{tokens['bob']}/refund", admin, 409,
+           json={"reason": "又一次"})
+    c.call("GET", "/admin/api/refunds", admin)
+    today = datetime.now(CHINA_TZ).date()
+    bill.check_bill(session, api.runtime.deps, SYSTEM, today)
+    c.call("GET", "/admin/api/bills", admin)
+    c.call("GET", f"/admin/api/bills/{today.isoformat()}", admin)
+    c.call("GET", "/admin/api/bills/2026-13-01", admin, 400)
+
+
 def test_every_reply_matches_the_description(api: Api, session: Any) -> None:
     tokens = seed(api, session)
     checked = CheckedClient(api.client)
     _mini_program(checked, api)
     _public_codes(checked)
     _anomaly(checked, api, tokens["admin"])
+    _money_back(checked, api, session, tokens)
     _admin(checked, tokens["admin"])
     admin = checked.call("POST", "/admin/api/token",
                          json={"username": "boss", "password": "correct horse 2"})["token"]

@@ -179,6 +179,7 @@ _OWN_ROW = (
     select(Donation.out_trade_no, Donation.openid, Donation.status, Donation.amount_fen,
            Donation.quantity, Donation.anonymous, Donation.message, Donation.created_at,
            Donation.paid_at, Donation.expires_at, Donation.checked_at, Donation.prepay_id,
+           Donation.refunded_fen,
            Campaign.code.label("campaign_code"), Unit.code.label("unit_code"))
     .join(Campaign, Campaign.id == Donation.campaign_id)
     .join(Unit, Unit.id == Donation.unit_id))

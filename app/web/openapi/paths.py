@@ -128,6 +128,18 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "Donations in scope, newest first", {200: "AdminDonationPage"},
         params=(*DONATION_FILTER, CURSOR,
                 Param("limit", schema={"type": "integer", "minimum": 1, "maximum": 500}))),
+    ("/admin/api/donations/{out_trade_no}/refund", "post"): admin(
+        "Refund a paid donation, whole or in part (admins)", {202: "RefundStarted"},
+        errors=(*ADMIN_ERRORS, 409, 502), params=(Param("out_trade_no", "path"),),
+        body="RefundRequest"),
+    ("/admin/api/refunds", "get"): admin(
+        "Refunds, newest first (admins)", {200: "RefundList"},
+        params=(Param("out_trade_no"), Param("status"))),
+    ("/admin/api/bills", "get"): admin("The latest trade bill checks, newest first (admins)",
+                                       {200: "BillCheckList"}),
+    ("/admin/api/bills/{day}", "get"): admin(
+        "The day's latest trade bill check with its findings (admins)", {200: "BillCheckDetail"},
+        params=(Param("day", "path", {"type": "string"}, example="2026-12-01"),)),
     ("/admin/api/accounts", "get"): admin("Accounts (admins)", {200: "AccountList"}),
     ("/admin/api/accounts", "post"): admin("Create an account (admins)", {201: "Account"},
                                            body="AccountCreate"),
@@ -191,6 +203,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     # WeChat Pay's side.
     ("/wechat/pay/notify", "post"): Op(
         "WeChat Pay's payment notification (APIv3: signed, resource encrypted)",
+        {204: ""}, (400, 401, 413), (WECHATPAY,), body="object", tag="wechat-pay"),
+    ("/wechat/pay/refund-notify", "post"): Op(
+        "WeChat Pay's refund notification (APIv3: signed, resource encrypted)",
         {204: ""}, (400, 401, 413), (WECHATPAY,), body="object", tag="wechat-pay"),
 }
 
