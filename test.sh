@@ -8,9 +8,9 @@ scripts/system-deps.sh
 PG_URL="${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 scripts/services.sh "$PG_URL"
 mkdir -p artifacts/screenshots
+echo "== mini-program tests"
+scripts/miniprogram-test.sh
 echo "== tests on SQLite"
 env -u TEST_DATABASE_URL .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 echo "== tests on PostgreSQL"
 TEST_DATABASE_URL="$PG_URL" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
-echo "== mini-program tests"
-scripts/miniprogram-test.sh
