@@ -14,7 +14,6 @@ from app.config import load_settings
 def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     """Build the app. `test_config` overrides settings section by section (tests, tools)."""
     from app import db, errors
-    from app.ratelimit import RateLimiter
     from app.runtime import build_runtime
     from app.web import admin_api, admin_units, api, console, entry, health, notify, openapi, pages
     from app.web.admin_session import CONSOLE_PREFIX, ConsoleSessionInterface
@@ -45,7 +44,6 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
         app.before_request(_refuse_around_the_proxy)
     app.extensions["warmfund"] = runtime
-    runtime.extras["rate_limiter"] = RateLimiter(runtime.engine, _redis_client(settings))
     db.init_app(app)
     errors.register_error_handlers(app)
     app.url_value_preprocessor(refuse_impossible_path_values)
@@ -71,12 +69,3 @@ def _refuse_around_the_proxy() -> None:
             "refused a request from %s: [app].trusted_proxies is set, so only the proxy on "
             "this host may reach the app (listen on 127.0.0.1)", peer)
         abort(403)
-
-
-def _redis_client(settings: Any) -> Any:
-    url = settings.get("redis", "url")
-    if not url:
-        return None
-    import redis
-
-    return redis.Redis.from_url(url)

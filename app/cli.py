@@ -298,7 +298,7 @@ def qr_export(campaign_code: str, out_path: Path, unit_code: str | None) -> None
 
     from tqdm import tqdm
 
-    from app.services.codes import bundles, qr_codes
+    from app.services.codes import bundles
 
     rt = runtime()
     with rt.sessions() as session:
@@ -306,7 +306,7 @@ def qr_export(campaign_code: str, out_path: Path, unit_code: str | None) -> None
             campaign, entries = bundles.plan_bundle(session, campaign_code, unit_code)
         except DomainError as exc:
             raise click.ClickException(exc.message) from exc
-    font = qr_codes.poster_font(rt.settings.get("qr", "font_path"))
+    font = rt.poster_fonts.find()
     if font is None:
         click.echo("no CJK font found: posters use the viewer's STSong-Light", err=True)
     partial = out_path.with_name(out_path.name + ".part")

@@ -1,11 +1,12 @@
-"""Everything create_app() builds once: the engine, the adapters and, in development, the
-local stand-in of WeChat."""
+"""Everything create_app() builds once: the engine, the adapters, the caches and rate limits
+the views share, and, in development, the local stand-in of WeChat."""
 
 from __future__ import annotations
 
 import atexit
+import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,14 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import DEFAULTS, ConfigError, Settings
+from app.infra.disk_cache import DiskCache
+from app.infra.render_cache import DrawingCache, RenderSlots
 from app.infra.shared_token import DatabaseTokenStore, RedisTokenStore
+from app.ratelimit import RateLimiter
 from app.services.deps import Deps, utc_now
 from models.database import make_engine, make_session_factory
-from wechat import MiniProgramClient, PayConfig, PayV3Client
+from qr.fonts import CjkFontFinder
+from wechat import MiniProgramClient, PayConfig, PayV3Client, TokenStore
 from wechat.keys import (
     generate_dev_credentials,
     load_platform_certificate,
@@ -30,6 +35,11 @@ from wechat.simulator import SimulatorServer, simulator_config_from_dev_credenti
 # (SQLite's writer; on PostgreSQL the totals during a repair or a unit move) fails after this
 # and answers 5xx, so that WeChat Pay delivers it again instead of meeting a hung worker.
 NOTIFICATION_WAIT_SECONDS = 3.0
+# Drawings under way at once on this host (every worker process shares the lock files), how
+# long a request waits for one before a 503, and the drawn bytes each process keeps.
+RENDER_SLOTS = max(1, (os.cpu_count() or 2) // 2)
+RENDER_WAIT_SECONDS = 1.0
+RENDER_CACHE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -39,8 +49,11 @@ class Runtime:
     bounded_engine: Engine  # the same database, waiting at most NOTIFICATION_WAIT_SECONDS
     sessions: sessionmaker[Session]
     deps: Deps
+    rate_limiter: RateLimiter
+    drawings: DrawingCache  # codes and posters drawn in this process, by content
+    wxacodes: DiskCache  # mini-program codes as WeChat drew them, kept on disk
+    poster_fonts: CjkFontFinder  # searched until found: a font installed later needs no restart
     simulator: SimulatorServer | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -50,9 +63,26 @@ def build_runtime(settings: Settings) -> Runtime:
     simulator = _start_simulator(settings) if settings.use_simulator else None
     engine = make_engine(settings.database_url, echo=settings.get("database", "echo"))
     sessions = make_session_factory(engine)
-    deps = Deps(
+    redis_client = _redis_client(settings)
+    bounded_engine = make_engine(settings.database_url, echo=settings.get("database", "echo"),
+                                 pool_size=2, wait_seconds=NOTIFICATION_WAIT_SECONDS)
+    # Whoever closes the engine's connections (tests, a forked worker) closes these too.
+    event.listen(engine, "engine_disposed", lambda _engine: bounded_engine.dispose())
+    slots = RenderSlots(settings.instance_dir / "render-slots", RENDER_SLOTS,
+                        RENDER_WAIT_SECONDS)
+    return Runtime(
+        settings, engine, bounded_engine, sessions, _deps(settings, sessions, redis_client),
+        rate_limiter=RateLimiter(engine, redis_client),
+        drawings=DrawingCache(slots, RENDER_CACHE_BYTES),
+        wxacodes=DiskCache(settings.instance_dir / "wxacode"),
+        poster_fonts=CjkFontFinder(settings.get("qr", "font_path") or None),
+        simulator=simulator)
+
+
+def _deps(settings: Settings, sessions: sessionmaker[Session], redis_client: Any) -> Deps:
+    return Deps(
         pay=PayV3Client(_pay_config(settings)),
-        miniprogram=_miniprogram(settings, sessions),
+        miniprogram=_miniprogram(settings, sessions, redis_client),
         secret_key=_secret_key(settings),
         clock=utc_now,
         max_quantity=settings.get("app", "max_quantity"),
@@ -60,11 +90,16 @@ def build_runtime(settings: Settings) -> Runtime:
         order_expire_minutes=settings.get("wechat.pay", "order_expire_minutes"),
         public_url=settings.public_url,
     )
-    bounded_engine = make_engine(settings.database_url, echo=settings.get("database", "echo"),
-                                 pool_size=2, wait_seconds=NOTIFICATION_WAIT_SECONDS)
-    # Whoever closes the engine's connections (tests, a forked worker) closes these too.
-    event.listen(engine, "engine_disposed", lambda _engine: bounded_engine.dispose())
-    return Runtime(settings, engine, bounded_engine, sessions, deps, simulator)
+
+
+def _redis_client(settings: Settings) -> Any:
+    """One client for the rate limits and the shared access token, when [redis].url is set."""
+    url = settings.get("redis", "url")
+    if not url:
+        return None
+    import redis
+
+    return redis.Redis.from_url(url)
 
 
 _simulators: dict[str, SimulatorServer] = {}
@@ -167,15 +202,10 @@ def _load(loader: Any, settings: Settings, section: str, key: str) -> Any:
         raise ConfigError(f"[{section}].{key}: cannot load a PEM key from {path}: {exc}") from exc
 
 
-def _miniprogram(settings: Settings, sessions: sessionmaker[Session]) -> MiniProgramClient:
-    redis_url = settings.get("redis", "url")
-    store: Any
-    if redis_url:
-        import redis
-
-        store = RedisTokenStore(redis.Redis.from_url(redis_url))
-    else:
-        store = DatabaseTokenStore(sessions)
+def _miniprogram(settings: Settings, sessions: sessionmaker[Session],
+                 redis_client: Any) -> MiniProgramClient:
+    store: TokenStore = (RedisTokenStore(redis_client) if redis_client is not None
+                         else DatabaseTokenStore(sessions))
     return MiniProgramClient(
         appid=_required(settings, "wechat", "appid"),
         secret=_required(settings, "wechat", "secret"),

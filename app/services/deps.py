@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+
+from app.services.ports import MiniProgram, PaymentGateway
 
 Clock = Callable[[], datetime]
 
@@ -18,8 +19,8 @@ def utc_now() -> datetime:
 class Deps:
     """Built once in create_app(); handed to every service call."""
 
-    pay: Any                 # wechat.PayV3Client or wechat.fake.FakePay
-    miniprogram: Any         # wechat.MiniProgramClient or wechat.fake.FakeMiniProgram
+    pay: PaymentGateway
+    miniprogram: MiniProgram
     secret_key: str
     clock: Clock = utc_now
     max_quantity: int = 100

@@ -22,5 +22,4 @@ def deps() -> Deps:
 
 
 def limiter() -> RateLimiter:
-    found: RateLimiter = runtime().extras["rate_limiter"]
-    return found
+    return runtime().rate_limiter

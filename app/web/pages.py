@@ -7,7 +7,6 @@ A PNG poster needs a font that draws Chinese; without one the route answers 503
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -16,15 +15,13 @@ import requests
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.infra.disk_cache import DiskCache
-from app.infra.render_cache import DrawingCache, RendersBusyError, RenderSlots
+from app.infra.render_cache import RendersBusyError
 from app.services.catalog import campaigns, entry
 from app.services.codes import qr_codes, wxacode
 from app.services.codes.qr_codes import Drawing, QrTarget
 from app.services.errors import NotFoundError
 from app.services.formatting import yuan
 from app.web.context import deps, get_session, runtime
-from qr.fonts import CjkFontFinder
 
 bp = Blueprint("pages", __name__)
 
@@ -33,11 +30,6 @@ POSTER_CACHE = "public, max-age=300"
 LANDING_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
 _OUT_TRADE_NO = re.compile(r"[A-Za-z0-9_-]{1,32}")
-# Drawings under way at once on this host (every worker process shares the lock files), how
-# long a request waits for one before a 503, and the drawn bytes each process keeps.
-RENDER_SLOTS = max(1, (os.cpu_count() or 2) // 2)
-RENDER_WAIT_SECONDS = 1.0
-RENDER_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def _target(unit_code: str, campaign_code: str) -> QrTarget:
@@ -68,17 +60,6 @@ def _not_modified(etag: str, cache: str) -> Response | None:
     return _with_validators(Response(status=304), etag, cache)
 
 
-def drawings() -> DrawingCache:
-    """Codes and posters drawn in this process, by content; made once per app."""
-    extras = runtime().extras
-    if "drawings" not in extras:
-        slots = RenderSlots(runtime().settings.instance_dir / "render-slots", RENDER_SLOTS,
-                            RENDER_WAIT_SECONDS)
-        extras.setdefault("drawings", DrawingCache(slots, RENDER_CACHE_BYTES))
-    found: DrawingCache = extras["drawings"]
-    return found
-
-
 @bp.errorhandler(RendersBusyError)
 def _renders_busy(_exc: RendersBusyError) -> tuple[Response, int]:
     message = "正在生成的二维码和海报较多，请稍后再试"
@@ -95,29 +76,24 @@ def qr_image(unit_code: str, filename: str) -> Response:
         return _wxacode(target)
     size = qr_codes.parse_size(request.args.get("size"))
     cached = _not_modified(qr_codes.qr_etag(target.link, kind, size), QR_CACHE)
-    return cached or _serve(qr_codes.qr_drawing(target.link, kind, size, drawings()), QR_CACHE)
+    return cached or _serve(qr_codes.qr_drawing(target.link, kind, size, runtime().drawings),
+                            QR_CACHE)
 
 
 def _wxacode(target: QrTarget) -> Response:
     settings = runtime().settings
-    cache = runtime().extras.setdefault(
-        "wxacode_cache", DiskCache(settings.instance_dir / "wxacode"))
     wanted = wxacode.WxacodeRequest(
         scene=entry.build_scene(target.unit.code, target.campaign.code),
         page=settings.get("wechat.miniprogram", "page"),
         env_version=settings.get("wechat.miniprogram", "env_version"))
-    image = wxacode.cached_wxacode(cache, deps().miniprogram, wanted)
+    image = wxacode.cached_wxacode(runtime().wxacodes, deps().miniprogram, wanted)
     etag = '"wxa-' + wanted.key()[:32] + '"'
     drawing = Drawing(image, wxacode.image_type(image), etag)
     return _not_modified(etag, QR_CACHE) or _serve(drawing, QR_CACHE)
 
 
 def poster_font() -> Path | None:
-    """Searched until found (a font installed later is used without a restart); tests may put
-    a finder of their own in extras."""
-    finder: CjkFontFinder = runtime().extras.get("qr_font") or runtime().extras.setdefault(
-        "qr_font", qr_codes.font_finder(runtime().settings.get("qr", "font_path")))
-    return finder.find()
+    return runtime().poster_fonts.find()
 
 
 @bp.get("/posters/<unit_code>/<filename>")
@@ -128,7 +104,7 @@ def poster(unit_code: str, filename: str) -> Response | tuple[Response, int]:
     if cached:
         return cached
     try:
-        drawing = qr_codes.poster_drawing(target, kind, font, drawings())
+        drawing = qr_codes.poster_drawing(target, kind, font, runtime().drawings)
     except qr_codes.FontUnavailableError:
         return _font_unavailable(target)
     return _serve(drawing, POSTER_CACHE)

@@ -7,17 +7,14 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 from app.infra.render_cache import RenderSlots
-from app.web.pages import RENDER_SLOTS
+from app.runtime import RENDER_SLOTS
 from tests.helpers import Api
 
 POSTER = "/posters/DX-XF/one-yuan.png"
 
 
 def _drawn(api: Api) -> int:
-    with api.app.app_context():
-        from app.web.pages import drawings
-
-        return drawings().drawn
+    return api.runtime.drawings.drawn
 
 
 def test_a_poster_is_drawn_once_and_revalidated_without_drawing(api: Api, tree: None) -> None:

@@ -66,7 +66,7 @@ def test_png_poster_without_a_chinese_font_says_so_until_one_is_installed(
         api: Api, tree: None, tmp_path: Path) -> None:
     later = tmp_path / "fonts" / "wqy-microhei.ttc"  # where the package will put it
     # As on a server without any CJK font:
-    api.runtime.extras["qr_font"] = CjkFontFinder(None, _no_fontconfig, candidates=(later,))
+    api.runtime.poster_fonts = CjkFontFinder(None, _no_fontconfig, candidates=(later,))
     reply = api.get("/posters/DX-XF/one-yuan.png")
     assert reply.status_code == 503
     error = reply.get_json()["error"]

@@ -15,7 +15,6 @@ from app.services.numbers import whole_number
 from app.services.units.units import ancestor_path, find_unit
 from models import Campaign, Unit
 from qr.codes import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, etag_for, qr_png, qr_svg
-from qr.fonts import CjkFontFinder, find_cjk_font
 from qr.posters import FontUnavailableError, PosterContent, poster_pdf, poster_png
 
 __all__ = ["Drawing", "FontUnavailableError", "QrTarget", "find_target", "poster_drawing",
@@ -95,15 +94,6 @@ def poster_content(target: QrTarget) -> PosterContent:
         call_to_action=CALL_TO_ACTION,
         link=target.link,
     )
-
-
-def poster_font(configured_path: str) -> Path | None:
-    return find_cjk_font(configured_path or None)
-
-
-def font_finder(configured_path: str) -> CjkFontFinder:
-    """A server's font search: a font installed while it runs is found at the next poster."""
-    return CjkFontFinder(configured_path or None)
 
 
 def poster_etag(target: QrTarget, kind: str, font: Path | None) -> str:

@@ -6,21 +6,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Protocol
 
 from app.infra.disk_cache import DiskCache
 from app.services.errors import InvalidRequestError, WeChatUnavailableDomainError
+from app.services.ports import WxacodeSource
 from wechat import MiniProgramError, WeChatUnavailableError
 
 WIDTH = 430
 PNG_MAGIC = b"\x89PNG"
 # Errors about what we asked for (scene, page, arguments), not about WeChat being unwell.
 REQUEST_ERRCODES = frozenset({40097, 40129, 40169, 41030})
-
-
-class WxacodeSource(Protocol):
-    def get_wxacode_unlimited(self, *, scene: str, page: str, env_version: str = "release",
-                              width: int = 430, check_path: bool = False) -> bytes: ...
 
 
 @dataclass(frozen=True)
