@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from app.services.payments.totals import DONOR_IN, add_to_totals, scopes_of_unit, tally_in
 from models import TOTAL_SHARDS
 from wechat import Transaction
 
@@ -28,26 +29,12 @@ WITH paid AS (
     WHERE out_trade_no = %(otn)s AND status IN ('pending', 'closed') AND amount_fen = %(amount)s
     RETURNING id, campaign_id, unit_id, openid, amount_fen, paid_after_close
 ), scopes AS (
-    SELECT campaign_id, 'campaign' AS scope, 0 AS unit_id, openid FROM paid
-    UNION ALL SELECT campaign_id, 'unit', unit_id, openid FROM paid
-    UNION ALL SELECT p.campaign_id, 'subtree', c.ancestor_id, p.openid
-        FROM paid p JOIN unit_closure c ON c.descendant_id = p.unit_id
-), tallied AS (
-    INSERT INTO donor_tallies (campaign_id, scope, unit_id, openid, paid_count)
-    SELECT campaign_id, scope, unit_id, openid, 1 FROM scopes
-    ON CONFLICT (campaign_id, scope, unit_id, openid)
-    DO UPDATE SET paid_count = donor_tallies.paid_count + 1
-    RETURNING scope, unit_id, paid_count
-), counted AS (
-    INSERT INTO totals (campaign_id, scope, unit_id, shard, total_fen, donation_count,
-                        donor_count)
-    SELECT p.campaign_id, t.scope, t.unit_id, p.id %% {TOTAL_SHARDS}, p.amount_fen, 1,
-           CASE WHEN t.paid_count = 1 THEN 1 ELSE 0 END
-    FROM tallied t CROSS JOIN paid p ORDER BY t.scope, t.unit_id
-    ON CONFLICT (campaign_id, scope, unit_id, shard) DO UPDATE SET
-        total_fen = totals.total_fen + excluded.total_fen,
-        donation_count = totals.donation_count + excluded.donation_count,
-        donor_count = totals.donor_count + excluded.donor_count
+    SELECT p.campaign_id, s.scope, s.unit_id, p.openid
+    FROM paid p CROSS JOIN LATERAL ({scopes_of_unit("p.unit_id")}) AS s
+), tallied AS ({tally_in("scopes")}
+), counted AS ({add_to_totals(
+    f"SELECT p.campaign_id, t.scope, t.unit_id, p.id %% {TOTAL_SHARDS}, p.amount_fen, 1, "
+    f"{DONOR_IN} FROM tallied t CROSS JOIN paid p ORDER BY t.scope, t.unit_id")}
     RETURNING 1
 ), flagged AS (
     INSERT INTO anomalies (kind, out_trade_no, detail, created_at, resolution)

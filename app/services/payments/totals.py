@@ -21,54 +21,71 @@ from sqlalchemy.orm import Session
 from models import TOTAL_SHARDS, Scope
 from models.database import is_postgres
 
-_SCOPES_OF_UNIT = """
-    SELECT 'campaign' AS scope, 0 AS unit_id
-    UNION ALL SELECT 'unit', :unit_id
-    UNION ALL SELECT 'subtree', ancestor_id FROM unit_closure WHERE descendant_id = :unit_id
-"""
 
-# SQLite needs the WHERE to tell an upsert's SELECT from a join's ON.
-_COUNT_IN = text(f"""
-    INSERT INTO donor_tallies (campaign_id, scope, unit_id, openid, paid_count)
-    SELECT :campaign_id, s.scope, s.unit_id, :openid, 1 FROM ({_SCOPES_OF_UNIT}) AS s WHERE true
-    ON CONFLICT (campaign_id, scope, unit_id, openid)
-    DO UPDATE SET paid_count = donor_tallies.paid_count + 1
-    RETURNING scope, unit_id, paid_count
-""")
+def scopes_of_unit(unit_id: str) -> str:
+    """SQL for the (scope, unit_id) of every total a donation at `unit_id` (an SQL expression)
+    counts in: its campaign, its own unit, and the subtree of each ancestor and of itself."""
+    return f"""
+        SELECT 'campaign' AS scope, 0 AS unit_id
+        UNION ALL SELECT 'unit', {unit_id}
+        UNION ALL SELECT 'subtree', ancestor_id FROM unit_closure WHERE descendant_id = {unit_id}
+    """
 
-_COUNT_OUT = text("""
+
+def tally_in(scopes: str) -> str:
+    """SQL counting one more paid donation of each (campaign_id, scope, unit_id, openid) row of
+    the relation `scopes` in donor_tallies; returns each tally's new paid_count."""
+    # SQLite needs the WHERE to tell an upsert's SELECT from a join's ON.
+    return f"""
+        INSERT INTO donor_tallies (campaign_id, scope, unit_id, openid, paid_count)
+        SELECT campaign_id, scope, unit_id, openid, 1 FROM {scopes} WHERE true
+        ON CONFLICT (campaign_id, scope, unit_id, openid)
+        DO UPDATE SET paid_count = donor_tallies.paid_count + 1
+        RETURNING scope, unit_id, paid_count
+    """
+
+
+def add_to_totals(rows: str) -> str:
+    """SQL adding `rows` (campaign_id, scope, unit_id, shard, total_fen, donation_count,
+    donor_count) to the totals."""
+    return f"""
+        INSERT INTO totals (campaign_id, scope, unit_id, shard, total_fen, donation_count,
+                            donor_count)
+        {rows}
+        ON CONFLICT (campaign_id, scope, unit_id, shard) DO UPDATE SET
+            total_fen = totals.total_fen + excluded.total_fen,
+            donation_count = totals.donation_count + excluded.donation_count,
+            donor_count = totals.donor_count + excluded.donor_count
+    """
+
+
+DONOR_IN = "CASE WHEN paid_count = 1 THEN 1 ELSE 0 END"
+_DONOR_OUT = "CASE WHEN paid_count = 0 THEN -1 ELSE 0 END"
+
+_ONE_DONATION = f"""(SELECT :campaign_id AS campaign_id, s.scope, s.unit_id, :openid AS openid
+    FROM ({scopes_of_unit(":unit_id")}) AS s) AS donation"""
+_COUNT_IN = text(tally_in(_ONE_DONATION))
+
+_COUNT_OUT = text(f"""
     UPDATE donor_tallies SET paid_count = paid_count - 1
-    WHERE campaign_id = :campaign_id AND openid = :openid AND (
-        scope = 'campaign'
-        OR (scope = 'unit' AND unit_id = :unit_id)
-        OR (scope = 'subtree' AND unit_id IN
-            (SELECT ancestor_id FROM unit_closure WHERE descendant_id = :unit_id)))
+    WHERE campaign_id = :campaign_id AND openid = :openid
+        AND (scope, unit_id) IN ({scopes_of_unit(":unit_id")})
     RETURNING scope, unit_id, paid_count
 """)
-
-_ADD_TO_TOTALS = """
-    INSERT INTO totals (campaign_id, scope, unit_id, shard, total_fen, donation_count,
-                        donor_count)
-    {rows}
-    ON CONFLICT (campaign_id, scope, unit_id, shard) DO UPDATE SET
-        total_fen = totals.total_fen + excluded.total_fen,
-        donation_count = totals.donation_count + excluded.donation_count,
-        donor_count = totals.donor_count + excluded.donor_count
-"""
 
 
 def _in_one_statement(tally: str, donor_delta: str) -> TextClause:
     # PostgreSQL: tallies and totals in one round trip (the hot path of every payment).
     return text(f"""
         WITH tallied AS ({tally})
-        {_ADD_TO_TOTALS.format(rows=f"SELECT :campaign_id, scope, unit_id, :shard, :amount, "
-                                     f":n, {donor_delta} FROM tallied ORDER BY scope, unit_id")}
+        {add_to_totals(f"SELECT :campaign_id, scope, unit_id, :shard, :amount, :n, "
+                       f"{donor_delta} FROM tallied ORDER BY scope, unit_id")}
     """)
 
 
 _ONE_STATEMENT = {
-    1: _in_one_statement(_COUNT_IN.text, "CASE WHEN paid_count = 1 THEN 1 ELSE 0 END"),
-    -1: _in_one_statement(_COUNT_OUT.text, "CASE WHEN paid_count = 0 THEN -1 ELSE 0 END"),
+    1: _in_one_statement(_COUNT_IN.text, DONOR_IN),
+    -1: _in_one_statement(_COUNT_OUT.text, _DONOR_OUT),
 }
 
 
@@ -98,7 +115,7 @@ def lower_total(session: Session, *, donation_id: int, campaign_id: int, unit_id
                 amount_fen: int) -> None:
     """Take a partial refund off total_fen in every scope the donation counts in; its counts
     and its donor's stay (the donation still counts). Inside the refund's transaction."""
-    scopes = session.execute(text(_SCOPES_OF_UNIT), {"unit_id": unit_id}).all()
+    scopes = session.execute(text(scopes_of_unit(":unit_id")), {"unit_id": unit_id}).all()
     rows = sorted((str(s.scope), int(s.unit_id), 0) for s in scopes)
     _add_to_totals(session, campaign_id, shard_of(donation_id), rows, -amount_fen, 0)
 
@@ -121,7 +138,7 @@ def _add_to_totals(session: Session, campaign_id: int, shard: int,
                                  "n": count_delta}
     for i, (scope, unit_id, donor_delta) in enumerate(rows):
         params.update({f"s{i}": scope, f"u{i}": unit_id, f"d{i}": donor_delta})
-    session.execute(text(_ADD_TO_TOTALS.format(rows=values)), params)
+    session.execute(text(add_to_totals(values)), params)
 
 
 @dataclass(frozen=True)
