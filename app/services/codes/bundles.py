@@ -23,7 +23,7 @@ from app.services.catalog.campaigns import find_campaign
 from app.services.codes.qr_codes import QrTarget, poster_content, unit_link
 from app.services.errors import InvalidRequestError
 from app.services.units.unit_admin import require_in_scope
-from app.services.units.units import find_unit, subtree_ids
+from app.services.units.units import ancestors, find_unit, subtree_ids
 from models import Campaign, Unit
 from models.database import write_transaction
 from qr.codes import qr_png, qr_svg
@@ -56,12 +56,8 @@ def plan_bundle(session: Session, campaign_code: str,
 
 def _folder(units: dict[int, Unit], unit: Unit,
             stop: int | None) -> tuple[str, list[dict[str, str]]]:
-    chain: list[Unit] = []
-    current: Unit | None = unit
-    while current is not None:
-        chain.append(current)
-        parent_id = current.parent_id
-        current = units.get(parent_id) if parent_id is not None else None
+    parents = {unit_id: u.parent_id for unit_id, u in units.items()}
+    chain = [units[unit_id] for unit_id in ancestors(parents, unit.id)]
     path = [{"code": u.code, "name": u.name} for u in reversed(chain)]
     cut = list(reversed(chain))
     if stop is not None:

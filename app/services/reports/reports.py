@@ -15,7 +15,7 @@ from app.services.catalog.campaigns import campaign_view, find_campaign
 from app.services.payments.totals import Figures
 from app.services.reports.figures import ALL_TIME, Period, UnitFigures, scope_figures, unit_figures
 from app.services.units.scope import UnitInfo, resolve_scope, unit_directory
-from app.services.units.units import depth_first
+from app.services.units.units import children_of, depth_first
 from models.database import write_transaction
 
 COLUMNS = ("单位编码", "单位名称", "上级单位", "捐款笔数", "捐款人数", "金额(元)")
@@ -75,12 +75,12 @@ def unit_report(session: Session, actor: Actor, campaign_code: str,
     scope = resolve_scope(session, actor, unit_code)
     units = unit_directory(session, scope)
     figures = unit_figures(session, campaign.id, scope.unit_ids, period)
-    children = _children_of(units)
     report = Report(f"{campaign.name}捐款统计表", _subtitle(scope.root, period))
     # Children in the order they were added (an import keeps its file's order), as the
     # console's list of units shows them.
-    order = depth_first({uid: units[uid].parent_id for uid in sorted(units)})
-    for parent_id, _depth in order:
+    parents = {uid: units[uid].parent_id for uid in sorted(units)}
+    children = children_of(parents)
+    for parent_id, _depth in depth_first(parents):
         if children.get(parent_id):
             report.rows.extend(_group(units[parent_id], children[parent_id], units, figures))
     if not report.rows:  # a leaf unit: no parent groups, just the unit itself
@@ -107,14 +107,6 @@ def _subtitle(root: Any, period: Period) -> str:
     span = "全部时间" if not period.bounded else (
         f"{dates['from'] or '开始'} 至 {dates['to'] or '今'}（不含结束日）")
     return f"{root.name if root else '全区'} · {span}"
-
-
-def _children_of(units: dict[int, UnitInfo]) -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
-    for unit in units.values():
-        if unit.parent_id in units:
-            children.setdefault(unit.parent_id, []).append(unit.id)
-    return children
 
 
 def _group(parent: UnitInfo, child_ids: list[int], units: dict[int, UnitInfo],

@@ -28,6 +28,7 @@ from app.services.units.units import (
     KIND_NAMES,
     KINDS,
     UNIT_CODE,
+    ancestors,
     closure_pairs,
     lock_tree,
     rebuild_closure,
@@ -236,15 +237,8 @@ def _row_problems(row: ImportRow, seen: dict[str, int]) -> Iterable[str]:
 
 
 def _cycles(rows: list[ImportRow], parents: dict[str, str | None]) -> list[str]:
-    problems = []
-    for row in rows:
-        current, steps = parents.get(row.code), 0
-        while current is not None and steps <= len(parents):
-            if current == row.code:
-                problems.append(f"第 {row.line} 行：单位 {row.code} 的上级关系形成了循环")
-                break
-            current, steps = parents.get(current), steps + 1
-    return problems
+    return [f"第 {row.line} 行：单位 {row.code} 的上级关系形成了循环" for row in rows
+            if row.code in ancestors(parents, parents.get(row.code))]
 
 
 def import_units(session: Session, rows: list[ImportRow], now: datetime,

@@ -99,13 +99,8 @@ def rebuild_closure(session: Session) -> None:
     parents: dict[int, int | None] = {
         row.id: row.parent_id for row in session.execute(select(Unit.id, Unit.parent_id))}
     session.execute(text("DELETE FROM unit_closure"))
-    rows = []
-    for unit_id in parents:
-        depth = 0
-        current: int | None = unit_id
-        while current is not None:
-            rows.append({"a": current, "d": unit_id, "depth": depth})
-            current, depth = parents[current], depth + 1
+    rows = [{"a": ancestor, "d": unit_id, "depth": depth} for unit_id in parents
+            for depth, ancestor in enumerate(ancestors(parents, unit_id))]
     if rows:
         session.execute(text("INSERT INTO unit_closure (ancestor_id, descendant_id, depth) "
                              "VALUES (:a, :d, :depth)"), rows)
@@ -119,13 +114,31 @@ def ancestor_path(session: Session, unit_id: int) -> list[dict[str, str]]:
     return [{"code": r.code, "name": r.name} for r in rows]
 
 
-def depth_first(parents: Mapping[Node, Node | None]) -> list[tuple[Node, int]]:
-    """The tree in reading order: each unit (by id or by code) with its depth, under its
-    parent, siblings in the mapping's order; a unit whose parent is not in the mapping is a
-    top one (depth 0), as the highest unit of an organizer's subtree is."""
+def ancestors(parents: Mapping[Node, Node | None], node: Node | None) -> list[Node]:
+    """`node`, its parent, its parent's parent … up to the top (by id or by code). A cycle,
+    which an import's rows may draw, ends the walk before any unit comes twice."""
+    chain: list[Node] = []
+    seen: set[Node] = set()
+    while node is not None and node not in seen:
+        chain.append(node)
+        seen.add(node)
+        node = parents.get(node)
+    return chain
+
+
+def children_of(parents: Mapping[Node, Node | None]) -> dict[Node | None, list[Node]]:
+    """Each unit's children in the mapping's order; a unit whose parent is not in the mapping
+    is a top one, listed under None (as the highest unit of an organizer's subtree is)."""
     children: dict[Node | None, list[Node]] = {}
     for node, parent in parents.items():
         children.setdefault(parent if parent in parents else None, []).append(node)
+    return children
+
+
+def depth_first(parents: Mapping[Node, Node | None]) -> list[tuple[Node, int]]:
+    """The tree in reading order: each unit with its depth, under its parent, siblings in the
+    mapping's order, top units (see children_of) at depth 0."""
+    children = children_of(parents)
     ordered: list[tuple[Node, int]] = []
     pending = [(node, 0) for node in reversed(children.get(None, []))]
     while pending:
