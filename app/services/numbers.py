@@ -6,8 +6,6 @@ and a thousand digits that no column can hold.
 
 from __future__ import annotations
 
-from app.services.errors import InvalidRequestError
-
 MAX_DIGITS = 18
 
 
@@ -17,11 +15,3 @@ def whole_number(text: str, *, low: int = 0, high: int = 10**MAX_DIGITS - 1) -> 
         return None
     value = int(text)
     return value if low <= value <= high else None
-
-
-def decode_cursor(cursor: str) -> int:
-    """A page cursor as the API hands it out (the last id seen)."""
-    value = whole_number(cursor)
-    if value is None:
-        raise InvalidRequestError("分页参数 cursor 无效")
-    return value

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.services.errors import NotFoundError
 from app.services.formatting import rfc3339
-from app.services.numbers import decode_cursor
+from app.services.paging import newest_first
 from models import AuditEntry, Notification
 from models.database import write_transaction
 
@@ -30,27 +30,19 @@ def record_action(session: Session, actor: Actor, action: str, target: str,
                            remote_addr=actor.remote_addr[:64]))
 
 
-def _before(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    return decode_cursor(cursor)
-
-
 def list_actions(session: Session, actor: Actor, cursor: str | None = None,
                  action: str | None = None, limit: int = PAGE) -> dict[str, Any]:
     """Admin actions, newest first (admins only)."""
     actor.require_admin()
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit + 1)
-    if (before := _before(cursor)) is not None:
-        query = query.where(AuditEntry.id < before)
+    query = select(AuditEntry)
     if action:
         query = query.where(AuditEntry.action == action)
-    rows = list(session.scalars(query))
-    page = rows[:limit]
+    page, next_cursor = newest_first(session, query, AuditEntry.id, cursor, limit,
+                                     lambda row: int(row[0].id))
     return {"actions": [{"id": e.id, "at": rfc3339(e.at), "actor": e.actor, "action": e.action,
                          "target": e.target, "detail": e.detail, "remote_addr": e.remote_addr}
-                        for e in page],
-            "next": str(page[-1].id) if len(rows) > limit else None}
+                        for (e,) in page],
+            "next": next_cursor}
 
 
 def list_notifications(session: Session, actor: Actor, cursor: str | None = None,
@@ -60,15 +52,11 @@ def list_notifications(session: Session, actor: Actor, cursor: str | None = None
     columns = (Notification.id, Notification.kind, Notification.received_at,
                Notification.remote_addr, Notification.verdict, Notification.out_trade_no,
                Notification.transaction_id, Notification.detail)
-    query = select(*columns).order_by(Notification.id.desc()).limit(limit + 1)
-    if (before := _before(cursor)) is not None:
-        query = query.where(Notification.id < before)
+    query = select(*columns)
     if verdict:
         query = query.where(Notification.verdict == verdict)
-    rows = session.execute(query).all()
-    page = rows[:limit]
-    return {"notifications": [_notification(r) for r in page],
-            "next": str(page[-1].id) if len(rows) > limit else None}
+    page, next_cursor = newest_first(session, query, Notification.id, cursor, limit)
+    return {"notifications": [_notification(r) for r in page], "next": next_cursor}
 
 
 def _notification(row: Any) -> dict[str, Any]:

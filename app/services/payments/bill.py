@@ -21,6 +21,7 @@ from app.services.accounts.audit import record_action
 from app.services.actor import Actor
 from app.services.deps import Deps
 from app.services.formatting import yuan
+from app.services.paging import batches
 from app.services.payments.payments import PAID_AFTER_CLOSE, RECORDED, record_payment
 from models import BillCheck, BillCheckStatus, BillFinding, BillLine
 from models.database import write_transaction
@@ -140,14 +141,15 @@ def _unstage(session: Session, check_id: int) -> None:
         session.execute(delete(BillLine).where(_LINES.check_id == check_id))
 
 
-def _pages(session: Session, query: Select[Any]) -> Iterator[Any]:
-    """The rows of a query over bill_lines, a page at a time (by line number)."""
-    after = 0
-    while page := list(session.execute(query.where(_LINES.line > after)
-                                       .order_by(_LINES.line).limit(_BATCH))):
-        session.commit()  # no read transaction held while the next page is worked on
+def _pages(session: Session, query: Select[Any], key: Any = _LINES.line) -> Iterator[Any]:
+    """The rows of a query, a page at a time by `key` (a bill line's number by default)."""
+    def fetch(after: int) -> list[Any]:
+        page = list(session.execute(query.where(key > after).order_by(key).limit(_BATCH)))
+        session.commit()  # no read transaction held while the page is worked on
+        return page
+
+    for page in batches(fetch, lambda row: int(getattr(row, key.key))):
         yield from page
-        after = page[-1].line
 
 
 def _payment_lines(check_id: int, *columns: Any) -> Select[Any]:
@@ -212,15 +214,11 @@ def _missing_at_wechat(session: Session, check_id: int, bill_date: date) -> int:
     query = (select(_LEDGER.id, _LEDGER.out_trade_no, _LEDGER.amount_fen, _LEDGER.transaction_id)
              .where(_LEDGER.paid_at >= start, _LEDGER.paid_at < end,
                     _LEDGER.status.in_(COUNTED_HERE), ~in_bill))
-    found, after = 0, 0
-    while page := list(session.execute(query.where(_LEDGER.id > after)
-                                       .order_by(_LEDGER.id).limit(_BATCH))):
-        session.commit()
-        for row in page:
-            found += _finding(session, check_id, MISSING_AT_WECHAT, row.out_trade_no,
-                              f"本地记为已付 {yuan(row.amount_fen)} 元，账单中没有："
-                              f"微信订单号 {row.transaction_id}")
-        after = page[-1].id
+    found = 0
+    for row in _pages(session, query, _LEDGER.id):
+        found += _finding(session, check_id, MISSING_AT_WECHAT, row.out_trade_no,
+                          f"本地记为已付 {yuan(row.amount_fen)} 元，账单中没有："
+                          f"微信订单号 {row.transaction_id}")
     return found
 
 

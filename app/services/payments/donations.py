@@ -21,7 +21,7 @@ from app.services.errors import (
     WeChatUnavailableDomainError,
 )
 from app.services.formatting import SHANGHAI, donation_view
-from app.services.numbers import decode_cursor
+from app.services.paging import newest_first
 from app.services.payments.payments import NOT_SUCCESS, ask_wechat_pay
 from app.services.units.units import find_unit
 from models import Campaign, CampaignStatus, Donation, DonationStatus, Unit
@@ -229,10 +229,7 @@ def list_own_donations(session: Session, openid: str, cursor: str | None,
     query = (select(Donation, Campaign.code, Unit.code)
              .join(Campaign, Campaign.id == Donation.campaign_id)
              .join(Unit, Unit.id == Donation.unit_id)
-             .where(Donation.openid == openid).order_by(Donation.id.desc()).limit(limit + 1))
-    if cursor:
-        query = query.where(Donation.id < decode_cursor(cursor))
-    rows = session.execute(query).all()
-    page = rows[:limit]
-    next_cursor = str(page[-1][0].id) if len(rows) > limit else None
+             .where(Donation.openid == openid))
+    page, next_cursor = newest_first(session, query, Donation.id, cursor, limit,
+                                     lambda row: int(row[0].id))
     return {"donations": [donation_view(*r) for r in page], "next": next_cursor}

@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, Row, select, update
 from sqlalchemy.orm import Session
 
 from app.services.deps import Deps
+from app.services.paging import batches
 from app.services.payments.payments import COUNTED, NOT_SUCCESS, record_payment
 from app.services.payments.refunds import RefundCheckReport, check_refunds_in_flight
 from models import DonationStatus
@@ -40,9 +41,7 @@ class ReconcileReport:
 
 def reconcile(session: Session, deps: Deps, batch_size: int = 200) -> ReconcileReport:
     report = ReconcileReport()
-    last_id = 0
-    while batch := _claim_batch(session, deps.clock(), batch_size, last_id):
-        last_id = batch[-1].id
+    for batch in batches(lambda after: _claim_batch(session, deps.clock(), batch_size, after)):
         for row in batch:
             report.checked += 1
             _settle(session, deps, row, report)

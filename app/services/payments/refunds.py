@@ -25,6 +25,7 @@ from app.services.errors import (
     RefundRefusedError,
 )
 from app.services.formatting import rfc3339, yuan
+from app.services.paging import batches
 from app.services.payments.payments import record_refund
 from app.services.payments.refund_ledger import (
     IN_FLIGHT,
@@ -198,9 +199,8 @@ class RefundCheckReport:
 def check_refunds_in_flight(session: Session, deps: Deps,
                             batch_size: int = 200) -> RefundCheckReport:
     """Ask WeChat Pay about every refund in flight; record outcomes as notifications would."""
-    report, last_id = RefundCheckReport(), 0
-    while batch := _claim(session, deps.clock(), batch_size, last_id):
-        last_id = batch[-1].id
+    report = RefundCheckReport()
+    for batch in batches(lambda after: _claim(session, deps.clock(), batch_size, after)):
         for refund in batch:
             report.checked += 1
             _check_one(session, deps, refund, report)

@@ -18,7 +18,8 @@ from app.services.actor import Actor
 from app.services.catalog.campaigns import find_campaign
 from app.services.errors import InvalidRequestError
 from app.services.formatting import rfc3339
-from app.services.numbers import decode_cursor, whole_number
+from app.services.numbers import whole_number
+from app.services.paging import newest_first
 from app.services.reports.figures import Period, parse_period
 from app.services.units.scope import UnitInfo, campaign_codes, resolve_scope, unit_directory
 from models import Donation, DonationStatus
@@ -96,14 +97,11 @@ def list_donations(session: Session, actor: Actor, wanted: DonationFilter,
                    cursor: str | None = None, limit: int = DEFAULT_LIMIT) -> dict[str, Any]:
     """Newest first; `next` is the cursor of the following page, or None."""
     rf = resolve_filter(session, actor, wanted)
-    query = filtered(select(*COLUMNS), rf).order_by(Donation.id.desc()).limit(limit + 1)
-    if cursor:
-        query = query.where(Donation.id < decode_cursor(cursor))
-    rows = session.execute(query).all()
-    page = rows[:limit]
+    page, next_cursor = newest_first(session, filtered(select(*COLUMNS), rf), Donation.id,
+                                     cursor, limit)
     units, campaigns = unit_directory(session), campaign_codes(session)
     return {"donations": [admin_donation(r, campaigns, units) for r in page],
-            "next": str(page[-1].id) if len(rows) > limit else None}
+            "next": next_cursor}
 
 
 def admin_donation(row: Row[Any], campaigns: dict[int, str],
