@@ -1,14 +1,19 @@
-"""Finding a font file that can draw Chinese text on posters."""
+"""Finding a font file that can draw Chinese text, and naming it to ReportLab for PDFs."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import subprocess
 import threading
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +24,8 @@ WELL_KNOWN_CJK_FONTS: tuple[Path, ...] = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
 )
 PROBE_TEXT = "捐款"
+# Every PDF viewer supplies this Adobe-GB1 font itself, so a PDF needs no font file.
+STANDARD_CJK_FONT = "STSong-Light"
 # A noncharacter, so no font maps it: it always draws the missing-glyph shape.
 _UNMAPPED = "\uffff"
 
@@ -103,3 +110,22 @@ def _glyph_pixels(font: ImageFont.FreeTypeFont, char: str) -> bytes | None:
     image = Image.new("L", (48, 48), 0)
     ImageDraw.Draw(image).text((4, 4), char, font=font, fill=255)
     return image.tobytes() if image.getbbox() else None
+
+
+@lru_cache(maxsize=8)
+def pdf_font(font_path: Path | None) -> str:
+    """The ReportLab name of `font_path` (embedded in PDFs), or of STSong-Light when there is
+    none or ReportLab cannot embed it; registered once per process, as parsing a CJK font takes
+    ~0.1 s."""
+    if font_path is not None:
+        name = "WarmfundCJK-" + hashlib.sha256(str(font_path).encode()).hexdigest()[:12]
+        try:
+            pdfmetrics.registerFont(TTFont(name, str(font_path), subfontIndex=0))
+            return name
+        except (TTFError, OSError) as error:
+            # e.g. fonts-noto-cjk: CFF outlines, which ReportLab cannot embed.
+            log.warning(
+                "cannot embed %s in PDFs (%s); using %s", font_path, error, STANDARD_CJK_FONT
+            )
+    pdfmetrics.registerFont(UnicodeCIDFont(STANDARD_CJK_FONT))
+    return STANDARD_CJK_FONT

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
-import logging
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from qr.codes import QUIET_ZONE, QrMatrix, qr_matrix, render_qr_image
+from qr.fonts import pdf_font
 from qr.layout import (
     PAGE_HEIGHT,
     PAGE_WIDTH,
@@ -30,10 +27,6 @@ from qr.layout import (
 
 __all__ = ["FontUnavailableError", "PosterContent", "poster_pdf", "poster_png"]
 
-log = logging.getLogger(__name__)
-
-# Every PDF viewer supplies this Adobe-GB1 font itself, so a PDF needs no font file.
-STANDARD_CJK_FONT = "STSong-Light"
 POSTER_MIN_WIDTH = 595
 POSTER_MAX_WIDTH = 3508
 FRAME_RADIUS = 12.0
@@ -47,7 +40,7 @@ class FontUnavailableError(Exception):
 
 def poster_pdf(content: PosterContent, font_path: Path | None) -> bytes:
     """An A4 PDF with real text: `font_path` embedded, or the viewer's STSong-Light."""
-    font = _pdf_font(font_path)
+    font = pdf_font(font_path)
     layout = layout_poster(content, lambda text, size: pdfmetrics.stringWidth(text, font, size))
     buffer = io.BytesIO()
     pdf = Canvas(buffer, pagesize=(PAGE_WIDTH, PAGE_HEIGHT), invariant=True, pageCompression=1)
@@ -82,23 +75,6 @@ def poster_png(content: PosterContent, font_path: Path | None, width: int = 1240
     # Level 1 takes a third less time than the default for a file about a third larger.
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
-
-
-@lru_cache(maxsize=8)
-def _pdf_font(font_path: Path | None) -> str:
-    """Register the font with ReportLab once per process; parsing a CJK font takes ~0.1 s."""
-    if font_path is not None:
-        name = "WarmfundCJK-" + hashlib.sha256(str(font_path).encode()).hexdigest()[:12]
-        try:
-            pdfmetrics.registerFont(TTFont(name, str(font_path), subfontIndex=0))
-            return name
-        except (TTFError, OSError) as error:
-            # e.g. fonts-noto-cjk: CFF outlines, which ReportLab cannot embed.
-            log.warning(
-                "cannot embed %s in PDFs (%s); using %s", font_path, error, STANDARD_CJK_FONT
-            )
-    pdfmetrics.registerFont(UnicodeCIDFont(STANDARD_CJK_FONT))
-    return STANDARD_CJK_FONT
 
 
 def _draw_pdf_shapes(pdf: Canvas, layout: PosterLayout) -> None:

@@ -88,5 +88,5 @@ def report_as_xlsx() -> Response:
 
 @bp.get("/units-report.pdf")
 def report_as_pdf() -> Response:
-    return Response(report_pdf(_report("pdf")), mimetype="application/pdf",
-                    headers=attachment(_report_name("pdf")))
+    pdf = report_pdf(_report("pdf"), runtime().poster_fonts.find())
+    return Response(pdf, mimetype="application/pdf", headers=attachment(_report_name("pdf")))

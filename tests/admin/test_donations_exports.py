@@ -12,8 +12,10 @@ from openpyxl import load_workbook
 
 from app.services.formatting import SHANGHAI, yuan
 from app.services.reports.exports import local_time, safe_text
+from qr.fonts import CjkFontFinder
 from tests.admin.helpers import error_code, seed
 from tests.helpers import Api
+from tests.qr.helpers import installed_cjk_font
 
 
 @pytest.fixture
@@ -140,6 +142,21 @@ def test_units_report_xlsx_and_pdf(api: Api, seeded: dict[str, str]) -> None:
     text = document[0].get_textpage().get_text_range()
     document.close()
     assert "合计" in text and "6.00" in text
+
+
+def _no_fontconfig() -> str | None:
+    return None
+
+
+def test_the_report_pdf_embeds_the_font_configured_for_posters(
+        api: Api, seeded: dict[str, str]) -> None:
+    # As on a server without a CJK font: the viewer's own STSong-Light.
+    api.runtime.poster_fonts = CjkFontFinder(None, _no_fontconfig, candidates=())
+    plain = api.get("/admin/export/units-report.pdf", seeded["admin"]).data
+    assert b"STSong-Light" in plain and b"FontFile2" not in plain
+    api.runtime.poster_fonts = CjkFontFinder(str(installed_cjk_font()), _no_fontconfig, ())
+    embedded = api.get("/admin/export/units-report.pdf", seeded["admin"]).data
+    assert b"FontFile2" in embedded and b"STSong-Light" not in embedded
 
 
 def test_date_range_figures_come_from_the_ledger(api: Api, seeded: dict[str, str]) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from functools import lru_cache
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 from app.services.formatting import yuan
 from app.services.reports.exports import BOM, XLSX_TEXT_AS_TEXT, safe_text, write_texts
 from app.services.reports.reports import COLUMNS, Report
+from qr.fonts import pdf_font
 
 NOTE = "说明：捐款人数按微信用户去重，小计、合计不等于各行人数相加；金额为已支付捐款。"
 
@@ -55,39 +56,15 @@ def report_xlsx(report: Report) -> bytes:
     return output.getvalue()
 
 
-@lru_cache(maxsize=1)
-def _font_name() -> str:
-    """A TrueType CJK font if one is installed (embedded), else ReportLab's STSong-Light."""
-    from reportlab.pdfbase import pdfmetrics
-
-    try:
-        from qr.fonts import find_cjk_font
-
-        path = find_cjk_font()
-    except ImportError:
-        path = None
-    if path is not None and path.suffix.lower() in (".ttf", ".ttc"):
-        from reportlab.pdfbase.ttfonts import TTFont
-
-        try:
-            pdfmetrics.registerFont(TTFont("WarmfundCJK", str(path), subfontIndex=0))
-            return "WarmfundCJK"
-        except Exception:  # noqa: BLE001 - a font ReportLab cannot embed: use the CID font
-            pass
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
-def report_pdf(report: Report) -> bytes:
+def report_pdf(report: Report, font_path: Path | None) -> bytes:
+    """An A4 table; `font_path` (see qr.fonts.pdf_font) embedded when ReportLab can."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    font = _font_name()
+    font = pdf_font(font_path)
     output = io.BytesIO()
     doc = SimpleDocTemplate(output, pagesize=A4, leftMargin=14 * mm, rightMargin=14 * mm,
                             topMargin=14 * mm, bottomMargin=14 * mm, title=report.title)
