@@ -7,9 +7,9 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.services.accounts.anomalies import KIND_NAMES as ANOMALY_NAMES
+from app.services.accounts.anomalies import anomaly_name
 from app.services.formatting import yuan
-from app.services.units.units import KIND_NAMES as UNIT_KINDS
+from app.services.units.units import UNIT_KIND_NAMES
 
 ROLES = {"admin": "管理员", "organizer": "单位管理员"}
 CAMPAIGN_STATUSES = {"draft": "草稿", "open": "募捐中", "closed": "已关闭"}
@@ -55,7 +55,7 @@ def _failed(data: dict[str, Any], _names: Mapping[str, str]) -> str:
 
 
 def _anomaly(data: dict[str, Any], _names: Mapping[str, str]) -> str:
-    kind = ANOMALY_NAMES.get(str(data.get("kind")), str(data.get("kind")))
+    kind = anomaly_name(str(data.get("kind")))
     return f"“{kind}”异常已处理：{_plain(data.get('resolution'))}"
 
 
@@ -113,7 +113,7 @@ def _report_export(data: dict[str, Any], names: Mapping[str, str]) -> str:
 
 
 def _unit_create(data: dict[str, Any], _names: Mapping[str, str]) -> str:
-    kind = UNIT_KINDS.get(str(data.get("kind")), str(data.get("kind")))
+    kind = UNIT_KIND_NAMES.get(str(data.get("kind")), str(data.get("kind")))
     parent = f"，上级单位 {data['parent']}" if data.get("parent") else "，为最上级单位"
     return f"{kind}“{data.get('name')}”{parent}"
 
@@ -124,7 +124,7 @@ def _unit_update(data: dict[str, Any], _names: Mapping[str, str]) -> str:
         if key == "name":
             parts.append(f"名称改为“{value}”")
         elif key == "kind":
-            parts.append(f"类型改为{UNIT_KINDS.get(str(value), value)}")
+            parts.append(f"类型改为{UNIT_KIND_NAMES.get(str(value), value)}")
         elif key == "headcount":
             parts.append(f"职工人数改为 {value}")
         elif key == "active":

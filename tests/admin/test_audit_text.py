@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.services.accounts.anomalies import ANOMALY_NAMES, AnomalyKind, anomaly_name
 from app.web.audit_text import describe
 from tests.admin.helpers import ADMIN, console_as, pay, seed
 from tests.helpers import Api
@@ -51,3 +52,8 @@ def test_the_audit_page_shows_no_json(api: Api, session: Any) -> None:
     assert "一元捐，单位 DX-HC 及其下级" in details
     assert not [d for d in details if "{" in d or "&#34;" in d or "campaign" in d]
 
+
+
+def test_every_anomaly_kind_reads_in_chinese() -> None:
+    assert {str(kind) for kind in ANOMALY_NAMES} == {str(kind) for kind in AnomalyKind}
+    assert anomaly_name(AnomalyKind.REFUNDED_OUTSIDE) == "商户平台退款"

@@ -4,6 +4,7 @@ listed for admins, and resolved with a note that joins the audit trail."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -16,14 +17,37 @@ from app.services.formatting import rfc3339
 from models import Anomaly
 from models.database import write_transaction
 
-KIND_NAMES = {"amount_mismatch": "金额不符", "unknown_order": "未知订单",
-              "paid_after_close": "关单后支付", "conflicting_payment": "重复支付",
-              "wrong_merchant": "非本商户通知", "refunded_outside": "商户平台退款",
-              "refund_closed": "退款关闭", "refund_abnormal": "退款异常",
-              "refund_exceeds": "退款超额"}
+
+class AnomalyKind(StrEnum):
+    """What an anomaly is about; stored in anomalies.kind (payments_pg writes paid_after_close
+    in its own SQL)."""
+
+    AMOUNT_MISMATCH = "amount_mismatch"
+    UNKNOWN_ORDER = "unknown_order"
+    PAID_AFTER_CLOSE = "paid_after_close"
+    CONFLICTING_PAYMENT = "conflicting_payment"
+    WRONG_MERCHANT = "wrong_merchant"
+    REFUNDED_OUTSIDE = "refunded_outside"
+    REFUND_CLOSED = "refund_closed"
+    REFUND_ABNORMAL = "refund_abnormal"
+    REFUND_EXCEEDS = "refund_exceeds"
 
 
-def record_anomaly(session: Session, kind: str, out_trade_no: str | None, now: datetime,
+# What admins read for each kind (the console, the API's kind_name, the audit trail).
+ANOMALY_NAMES: dict[str, str] = {
+    AnomalyKind.AMOUNT_MISMATCH: "金额不符", AnomalyKind.UNKNOWN_ORDER: "未知订单",
+    AnomalyKind.PAID_AFTER_CLOSE: "关单后支付", AnomalyKind.CONFLICTING_PAYMENT: "重复支付",
+    AnomalyKind.WRONG_MERCHANT: "非本商户通知", AnomalyKind.REFUNDED_OUTSIDE: "商户平台退款",
+    AnomalyKind.REFUND_CLOSED: "退款关闭", AnomalyKind.REFUND_ABNORMAL: "退款异常",
+    AnomalyKind.REFUND_EXCEEDS: "退款超额"}
+
+
+def anomaly_name(kind: str) -> str:
+    """The kind as admins read it; a kind no longer recorded keeps its code."""
+    return ANOMALY_NAMES.get(kind, kind)
+
+
+def record_anomaly(session: Session, kind: AnomalyKind, out_trade_no: str | None, now: datetime,
                    detail: str) -> None:
     """List something for admins, in the caller's transaction."""
     session.add(Anomaly(kind=kind, out_trade_no=out_trade_no, detail=detail[:300],
@@ -42,7 +66,7 @@ def list_anomalies(session: Session, actor: Actor, open_only: bool = True,
 
 def anomaly_dict(anomaly: Anomaly) -> dict[str, Any]:
     return {"id": anomaly.id, "kind": anomaly.kind,
-            "kind_name": KIND_NAMES.get(anomaly.kind, anomaly.kind),
+            "kind_name": anomaly_name(anomaly.kind),
             "out_trade_no": anomaly.out_trade_no, "detail": anomaly.detail,
             "created_at": rfc3339(anomaly.created_at),
             "resolved_at": rfc3339(anomaly.resolved_at), "resolved_by": anomaly.resolved_by,

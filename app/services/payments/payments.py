@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, Update, text, update
 from sqlalchemy.orm import Session
 
-from app.services.accounts.anomalies import record_anomaly
+from app.services.accounts.anomalies import AnomalyKind, record_anomaly
 from app.services.deps import Deps
 from app.services.formatting import yuan
 from app.services.payments.payments_pg import record_notified_payment
@@ -141,7 +141,7 @@ def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[A
     if paid is None:
         return _classify_unpaid(session, tx, now), None
     if paid.paid_after_close:
-        record_anomaly(session, "paid_after_close", tx.out_trade_no, now,
+        record_anomaly(session, AnomalyKind.PAID_AFTER_CLOSE, tx.out_trade_no, now,
                        f"订单关闭后仍收到支付，已计入：{tx.transaction_id}")
         return PAID_AFTER_CLOSE, paid
     return RECORDED, paid
@@ -153,7 +153,7 @@ def _classify_unpaid(session: Session, tx: Transaction, now: datetime) -> str:
         "SELECT status, amount_fen, transaction_id FROM donations WHERE out_trade_no = :otn"
         + lock), {"otn": tx.out_trade_no}).first()
     if row is None:
-        record_anomaly(session, "unknown_order", tx.out_trade_no, now,
+        record_anomaly(session, AnomalyKind.UNKNOWN_ORDER, tx.out_trade_no, now,
                        f"未知订单的支付通知：{tx.transaction_id}，"
                        f"金额 {yuan(tx.amount_total or 0)} 元")
         return UNKNOWN_ORDER
@@ -161,11 +161,11 @@ def _classify_unpaid(session: Session, tx: Transaction, now: datetime) -> str:
         return DUPLICATE
     if row.status in ("pending", "closed"):
         session.execute(_mark("disputed", tx, now))
-        record_anomaly(session, "amount_mismatch", tx.out_trade_no, now,
+        record_anomaly(session, AnomalyKind.AMOUNT_MISMATCH, tx.out_trade_no, now,
                        f"支付金额 {yuan(tx.amount_total or 0)} 元与订单金额 "
                        f"{yuan(row.amount_fen)} 元不符，未计入")
         return DISPUTED
-    record_anomaly(session, "conflicting_payment", tx.out_trade_no, now,
+    record_anomaly(session, AnomalyKind.CONFLICTING_PAYMENT, tx.out_trade_no, now,
                    f"订单已有支付 {row.transaction_id}，又收到 {tx.transaction_id}")
     return CONFLICT
 
@@ -218,7 +218,7 @@ def _refuse(session: Session, notice: ReceivedNotice, verdict: str, now: datetim
         with write_transaction(session):
             _store_notice(session, notice, verdict, now)
             if verdict == "wrong_merchant":
-                record_anomaly(session, "wrong_merchant", None, now,
+                record_anomaly(session, AnomalyKind.WRONG_MERCHANT, None, now,
                                "通知的 appid/mchid 与本商户不符")
     if verdict == "wrong_merchant":
         return verdict  # genuine but not ours: retrying cannot help

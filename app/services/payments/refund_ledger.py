@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.services.accounts.anomalies import record_anomaly
+from app.services.accounts.anomalies import AnomalyKind, record_anomaly
 from app.services.formatting import yuan
 from app.services.payments.totals import count_paid, lower_total
 from models import Donation, DonationStatus, Refund, RefundStatus
@@ -78,7 +78,7 @@ def apply_refund(session: Session, event: WeChatRefund, now: datetime,
     `note` adds to the anomaly listed for a refund made outside warmfund."""
     donation = lock_donation(session, event.out_trade_no)
     if donation is None:
-        record_anomaly(session, "unknown_order", event.out_trade_no, now,
+        record_anomaly(session, AnomalyKind.UNKNOWN_ORDER, event.out_trade_no, now,
                        f"未知订单的退款：{event.out_refund_no}，{yuan(event.amount_refund)} 元")
         return Outcome(UNKNOWN_ORDER, None)
     row = session.scalars(select(Refund).where(Refund.out_refund_no == event.out_refund_no)
@@ -111,7 +111,7 @@ def _outside_refund(session: Session, donation: Donation, event: WeChatRefund,
                  reason="商户平台退款", status=IN_FLIGHT, requested_by=PLATFORM, outside=True,
                  detail="", created_at=now)
     session.add(row)
-    record_anomaly(session, "refunded_outside", donation.out_trade_no, now,
+    record_anomaly(session, AnomalyKind.REFUNDED_OUTSIDE, donation.out_trade_no, now,
                    f"未经本系统发起的退款 {event.out_refund_no}：{yuan(event.amount_refund)} 元"
                    f"（{event.status}），已记入，请核对{note}")
     return row
@@ -140,7 +140,7 @@ def _succeed(session: Session, donation: Donation, row: Refund, amount: int,
     left, base = left_to_refund(donation), base_status(donation)
     taken = min(amount, left)
     if amount > left:
-        record_anomaly(session, "refund_exceeds", donation.out_trade_no, at,
+        record_anomaly(session, AnomalyKind.REFUND_EXCEEDS, donation.out_trade_no, at,
                        f"退款 {row.out_refund_no} 的 {yuan(amount)} 元超过可退的 {yuan(left)} 元，"
                        "多出部分未计，请核对")
     donation.refunded_fen += taken
@@ -160,7 +160,8 @@ def _succeed(session: Session, donation: Donation, row: Refund, amount: int,
 def _give_up(session: Session, donation: Donation, row: Refund, status: RefundStatus,
              help_text: str, now: datetime) -> None:
     row.status, row.settled_at = status.value, now
-    kind = "refund_abnormal" if status is RefundStatus.ABNORMAL else "refund_closed"
+    kind = (AnomalyKind.REFUND_ABNORMAL if status is RefundStatus.ABNORMAL
+            else AnomalyKind.REFUND_CLOSED)
     record_anomaly(session, kind, donation.out_trade_no, now,
                    f"退款 {row.out_refund_no}（{yuan(row.amount_fen)} 元）：{help_text}")
 

@@ -17,7 +17,7 @@ from app.services.reports.charts import activity
 from app.services.reports.donation_list import latest_paid
 from app.services.reports.figures import UnitFigures, scope_figures, this_year, today, unit_figures
 from app.services.units.scope import UnitInfo, ViewScope, resolve_scope, unit_directory
-from app.services.units.units import KIND_NAMES
+from app.services.units.units import UNIT_KIND_NAMES
 
 SORTS = {"amount": "total_fen", "donations": "donation_count", "donors": "donor_count",
          "rate": "rate"}
@@ -118,11 +118,11 @@ def _levels(units: dict[int, UnitInfo], figures: UnitFigures, scope: ViewScope,
     for unit in units.values():
         if unit.id not in tops:
             by_kind.setdefault(unit.kind, []).append(Ranked(unit, figures.subtree_of(unit.id)))
-    order = list(KIND_NAMES)
+    order = list(UNIT_KIND_NAMES)
     levels = []
     for kind in sorted(by_kind, key=lambda k: (order.index(k) if k in order else len(order), k)):
         ranked = _sorted(by_kind[kind], sort)[:TOP]
-        levels.append({"kind": kind, "label": KIND_NAMES.get(kind, kind),
+        levels.append({"kind": kind, "label": UNIT_KIND_NAMES.get(kind, kind),
                        "count": len(by_kind[kind]),
                        "units": [r.as_dict(_code(units, r.unit.parent_id)) for r in ranked]})
     return levels

@@ -25,9 +25,9 @@ from app.services.errors import InvalidRequestError
 from app.services.numbers import whole_number
 from app.services.units.unit_admin import rebuild_after_moves
 from app.services.units.units import (
-    KIND_NAMES,
     KINDS,
     UNIT_CODE,
+    UNIT_KIND_NAMES,
     ancestors,
     closure_pairs,
     lock_tree,
@@ -45,7 +45,7 @@ HEADERS = {
     "kind": ("kind", "类型", "单位类型"),
     "headcount": ("headcount", "职工人数", "人数"),
 }
-KIND_ALIASES = {**{name: kind for kind, name in KIND_NAMES.items()},
+KIND_ALIASES = {**{name: kind for kind, name in UNIT_KIND_NAMES.items()},
                 "镇": "town", "街道": "street", "园区": "park", "产业园区": "park",
                 "企业工会": "enterprise"}
 TEMPLATE_HEADER = ("单位编码", "单位名称", "上级单位", "类型", "职工人数")
@@ -233,7 +233,7 @@ def _row_problems(row: ImportRow, seen: dict[str, int]) -> Iterable[str]:
         yield f"第 {row.line} 行：单位名称不能为空且不超过100字"
     if row.kind not in KINDS:
         yield (f"第 {row.line} 行：单位类型 {row.kind!r} 无效（可填 "
-               f"{'、'.join(KIND_NAMES.values())}）")
+               f"{'、'.join(UNIT_KIND_NAMES.values())}）")
 
 
 def _cycles(rows: list[ImportRow], parents: dict[str, str | None]) -> list[str]:
