@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, insert, select, text, update
+from sqlalchemy import CursorResult, Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.services.catalog.campaigns import find_public_campaign
@@ -24,7 +24,7 @@ from app.services.formatting import SHANGHAI, donation_view
 from app.services.paging import newest_first
 from app.services.payments.payments import NOT_SUCCESS, ask_wechat_pay
 from app.services.units.units import find_unit
-from models import Campaign, CampaignStatus, Donation, DonationStatus, Unit
+from models import Campaign, CampaignStatus, Donation, DonationStatus, Unit, Worker
 from models.database import is_postgres, write_transaction
 from models.tables import donations_table
 from wechat import JsapiOrder
@@ -114,9 +114,10 @@ def _pending_donation(session: Session, deps: Deps, request: OrderRequest, campa
 
 
 def _lock_worker(session: Session, openid: str) -> None:
-    # Serialises one worker's orders, so a double tap cannot make two identical orders.
+    # Serialises one worker's orders, so a double tap cannot make two identical orders
+    # (SQLite's writes are one at a time anyway: nothing to ask there).
     if is_postgres(session):
-        session.execute(text("SELECT id FROM workers WHERE openid = :o FOR UPDATE"), {"o": openid})
+        session.execute(select(Worker.id).where(Worker.openid == openid).with_for_update())
 
 
 def new_out_trade_no(now: datetime) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, Update, text, update
+from sqlalchemy import Engine, Row, Update, select, update
 from sqlalchemy.orm import Session
 
 from app.services.accounts.anomalies import AnomalyKind, record_anomaly
@@ -148,10 +148,9 @@ def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[A
 
 
 def _classify_unpaid(session: Session, tx: Transaction, now: datetime) -> str:
-    lock = " FOR UPDATE" if is_postgres(session) else ""
-    row = session.execute(text(
-        "SELECT status, amount_fen, transaction_id FROM donations WHERE out_trade_no = :otn"
-        + lock), {"otn": tx.out_trade_no}).first()
+    row = session.execute(
+        select(_LEDGER.status, _LEDGER.amount_fen, _LEDGER.transaction_id)
+        .where(_LEDGER.out_trade_no == tx.out_trade_no).with_for_update()).first()
     if row is None:
         record_anomaly(session, AnomalyKind.UNKNOWN_ORDER, tx.out_trade_no, now,
                        f"未知订单的支付通知：{tx.transaction_id}，"

@@ -19,7 +19,7 @@ from app.services.paging import batches
 from app.services.payments.payments import COUNTED, NOT_SUCCESS, record_payment
 from app.services.payments.refunds import RefundCheckReport, check_refunds_in_flight
 from models import DonationStatus
-from models.database import is_postgres, write_transaction
+from models.database import write_transaction
 from models.tables import donations_table
 from wechat.errors import WeChatError, WeChatPayError
 
@@ -57,9 +57,7 @@ def _claim_batch(session: Session, now: datetime, size: int, after_id: int) -> l
                         _LEDGER.created_at, _LEDGER.prepay_id)
                  .where(_LEDGER.status == DonationStatus.PENDING.value, _LEDGER.id > after_id,
                         (_LEDGER.checked_at.is_(None)) | (_LEDGER.checked_at < stale))
-                 .order_by(_LEDGER.id).limit(size))
-        if is_postgres(session):
-            query = query.with_for_update(skip_locked=True)
+                 .order_by(_LEDGER.id).limit(size).with_for_update(skip_locked=True))
         rows = list(session.execute(query))
         if rows:
             session.execute(update(donations_table)

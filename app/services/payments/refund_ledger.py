@@ -19,7 +19,6 @@ from app.services.accounts.anomalies import AnomalyKind, record_anomaly
 from app.services.formatting import yuan
 from app.services.payments.totals import count_paid, lower_total
 from models import Donation, DonationStatus, Refund, RefundStatus
-from models.database import is_postgres
 from wechat import Refund as WeChatRefund
 
 # Verdicts of a refund event; also stored on the notification row.
@@ -44,9 +43,7 @@ _CLOSED_HELP = "退款已关闭，款项未退出，捐款已恢复原状态；�
 def lock_donation(session: Session, out_trade_no: str) -> Donation | None:
     """The donation's row, locked until the transaction ends (SQLite: the write lock is held
     from BEGIN IMMEDIATE)."""
-    query = select(Donation).where(Donation.out_trade_no == out_trade_no)
-    if is_postgres(session):
-        query = query.with_for_update()
+    query = select(Donation).where(Donation.out_trade_no == out_trade_no).with_for_update()
     return session.scalars(query.execution_options(populate_existing=True)).first()
 
 
@@ -95,7 +92,7 @@ def apply_refund(session: Session, event: WeChatRefund, now: datetime,
 def close_refused(session: Session, out_refund_no: str, detail: str, now: datetime) -> None:
     """A refund WeChat Pay refused to make is closed, saying why, and its donation restored."""
     row = session.scalars(select(Refund).where(Refund.out_refund_no == out_refund_no)).one()
-    donation = session.get(Donation, row.donation_id, with_for_update=is_postgres(session),
+    donation = session.get(Donation, row.donation_id, with_for_update=True,
                            populate_existing=True)
     assert donation is not None
     if row.status == IN_FLIGHT:

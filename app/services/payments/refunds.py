@@ -36,7 +36,7 @@ from app.services.payments.refund_ledger import (
     paid_fen,
 )
 from models import Donation, DonationStatus, Refund, RefundStatus
-from models.database import is_postgres, write_transaction
+from models.database import write_transaction
 from wechat.errors import WeChatError, WeChatPayError
 
 MAX_REASON = 80
@@ -212,9 +212,7 @@ def _claim(session: Session, now: datetime, size: int, after_id: int) -> list[Re
     with write_transaction(session):
         query = (select(Refund).where(Refund.status == IN_FLIGHT, Refund.id > after_id,
                                       Refund.checked_at.is_(None) | (Refund.checked_at < stale))
-                 .order_by(Refund.id).limit(size))
-        if is_postgres(session):
-            query = query.with_for_update(skip_locked=True)
+                 .order_by(Refund.id).limit(size).with_for_update(skip_locked=True))
         rows = list(session.scalars(query))
         for row in rows:
             row.checked_at = now
