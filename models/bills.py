@@ -57,7 +57,8 @@ class BillLine(Base):
     """One trade of a bill being checked, staged so the comparison runs in SQL, not memory."""
 
     __tablename__ = "bill_lines"
-    __table_args__ = (Index("ix_bill_lines_trade", "check_id", "out_trade_no"),)
+    __table_args__ = (Index("ix_bill_lines_trade", "check_id", "out_trade_no"),
+                      Index("ix_bill_lines_refund", "check_id", "out_refund_no"))
 
     check_id: Mapped[int] = mapped_column(ForeignKey("bill_checks.id"), primary_key=True)
     line: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -67,4 +68,7 @@ class BillLine(Base):
     openid: Mapped[str] = mapped_column(String(128), default="")
     amount_fen: Mapped[int] = mapped_column(BigInteger)  # the order's, or the refund's
     out_refund_no: Mapped[str] = mapped_column(String(64), default="")
+    # A refund's own: WeChat Pay's refund number and 退款状态 (only SUCCESS is money gone).
+    refund_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    refund_status: Mapped[str] = mapped_column(String(16), default="", server_default="")
     trade_time: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,9 +5,10 @@ orders, payments notified once or many times (also concurrently), forged, stale,
 probe notifications, tampered amounts, and payments whose notification was lost until
 `reconcile` or the day's trade bill (`warmfund bill check`) found them; refunds whole
 and partial, settled as SUCCESS, CLOSED or ABNORMAL with their notifications repeated,
-resent late (out of order) or lost until reconcile asked, refunds made on the merchant
-platform, and orders paid and refunded there before we heard of either. After every
-step the totals must equal both the ledger and our model.
+resent late (out of order) or lost until reconcile asked or the bill listed them, refunds
+made on the merchant platform, and orders paid and refunded there before we heard of either,
+found by reconcile, by the bill, or by both in turn. After every step the totals must equal
+both the ledger and our model.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Order:
     refund_outcome_lost: str | None = None  # settled at WeChat Pay, notification lost
     settled_refunds: list[str] = field(default_factory=list)
     refunded_unseen: bool = False  # paid and refunded at WeChat Pay before we heard of it
+    per_query: bool = False  # that refund taken off whole by reconcile, under a stand-in number
 
     @property
     def paid_fen(self) -> int:
@@ -90,7 +92,7 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
             super().__init__()
             self.orders: list[Order] = []
             self.tokens: dict[int, str] = {}
-            self.bill_days: set[date] = set()  # whose bills hold this example's lost payments
+            self.bill_days: set[date] = set()  # whose bills hold what this example lost
 
         @initialize()
         def fresh_database(self) -> None:
@@ -134,13 +136,17 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
             assert [d["status"] for d in result["deliveries"]] == [204] * repeat
             order.transaction_id, order.counted = result["transaction_id"], True
 
+        def _on_the_bill(self) -> None:
+            # What was just done at WeChat Pay is in today's bill, or (midnight passed) the next.
+            self.bill_days.add(_china_today())
+
         @precondition(lambda self: self._unpaid())
         @rule(data=st.data())
         def pay_but_lose_notification(self, data: st.DataObject) -> None:
             order = data.draw(st.sampled_from(self._unpaid()))
-            self.bill_days.add(_china_today())
+            self._on_the_bill()
             order.transaction_id = api.sim_pay(order.otn, notify=False)["transaction_id"]
-            self.bill_days.add(_china_today())  # the stand-in's clock may have passed midnight
+            self._on_the_bill()
             order.lost = True
 
         @precondition(lambda self: self._unpaid())
@@ -208,8 +214,10 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
             order = data.draw(st.sampled_from(self._in_flight()))
             assert order.refund_in_flight is not None
             out_refund_no, _amount = order.refund_in_flight
+            self._on_the_bill()
             result = sim(f"refunds/{out_refund_no}/complete", status=outcome, repeat=repeat,
                          notify=not lose)
+            self._on_the_bill()
             assert [d["status"] for d in result["deliveries"]] == [204] * (0 if lose else repeat)
             if lose:
                 order.refund_outcome_lost = outcome
@@ -249,8 +257,10 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
         @rule(data=st.data())
         def paid_and_refunded_before_we_heard(self, data: st.DataObject) -> None:
             order = data.draw(st.sampled_from(self._unpaid()))
+            self._on_the_bill()
             order.transaction_id = api.sim_pay(order.otn, notify=False)["transaction_id"]
             sim(f"orders/{order.otn}/refund", notify=False)
+            self._on_the_bill()
             order.refunded_unseen = True
 
         @rule()
@@ -266,29 +276,41 @@ def make_machine(api: Api, sessions: Any, base_url: str) -> type[RuleBasedStateM
                     order.counted, order.lost = True, False
                 if order.refunded_unseen:  # recorded paid, then refunded whole
                     order.counted, order.refunded = True, order.amount
-                    order.refunded_unseen = False
+                    order.refunded_unseen, order.per_query = False, True
                 if order.refund_outcome_lost is not None:
                     self._refund_settled(order, order.refund_outcome_lost)
 
-        # The bill check does not read the bill's refund rows yet (refund_unknown and
-        # refund_missing_at_wechat are still to come): an order paid and refunded at WeChat Pay
-        # before we heard of either would be recovered as paid and its refund missed. Until
-        # then reconcile, which runs every minute, is what finds those; see docs/admin.md.
-        @precondition(lambda self: not any(o.refunded_unseen for o in self.orders))
         @rule()
         def run_bill_check(self) -> None:
-            # The stand-in's bills also hold earlier examples' payments (unknown_order here).
+            # The stand-in's bills also hold earlier examples' trades (unknown_order and
+            # refund_unknown here): only this example's orders are held to the model.
             with sessions() as session:
                 checks = [get_check(session, SYSTEM, check_bill(session, api.runtime.deps,
                                                                 SYSTEM, day))
                           for day in sorted(self.bill_days)]
-            found = [(f["kind"], f["out_trade_no"]) for c in checks for f in c["findings"]]
+            ours = {o.otn for o in self.orders}
+            found = [(f["kind"], f["out_trade_no"]) for c in checks for f in c["findings"]
+                     if f["out_trade_no"] in ours]
             assert sorted(otn for kind, otn in found if kind == "recovered") == sorted(
-                o.otn for o in self.orders if o.lost)
-            assert [otn for kind, otn in found if kind == "missing_at_wechat"] == []
+                o.otn for o in self.orders if o.lost or o.refunded_unseen)
+            assert sorted(otn for kind, otn in found if kind == "refund_recovered") == sorted(
+                o.otn for o in self.orders if o.refunded_unseen or o.per_query
+                or o.refund_outcome_lost == "SUCCESS")
+            assert {otn for kind, otn in found if kind == "amount_mismatch"} <= {
+                o.otn for o in self.orders if o.disputed}  # on a day checked, if it was
+            assert [kind for kind, _otn in found if kind not in (
+                "recovered", "refund_recovered", "amount_mismatch")] == []
+            self._bill_recorded()
+
+        def _bill_recorded(self) -> None:
             for order in self.orders:
                 if order.lost:
                     order.counted, order.lost = True, False
+                if order.refunded_unseen:  # paid, then refunded whole on the merchant platform
+                    order.counted, order.refunded = True, order.amount
+                if order.refund_outcome_lost == "SUCCESS":
+                    self._refund_settled(order, "SUCCESS")
+                order.refunded_unseen = order.per_query = False
 
         @invariant()
         def totals_equal_ledger_and_model(self) -> None:

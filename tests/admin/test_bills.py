@@ -13,10 +13,11 @@ import requests
 
 from app import create_app
 from app.cli_bill import bill_check
+from tests import notices
 from tests.admin.helpers import ADMIN, ORGANIZER, bearer, console_as, error_code, form_csrf, seed
 from tests.conftest import app_config
 from tests.helpers import Api
-from wechat.timeutil import CHINA_TZ
+from wechat.timeutil import CHINA_TZ, to_rfc3339, utc_now
 
 
 @pytest.fixture
@@ -31,11 +32,34 @@ def api(sessions: Any, database_url: str, http_server: Any, tmp_path: Path) -> I
     flask_app.extensions["warmfund"].engine.dispose()
 
 
+def _sim_order(api: Api, out_trade_no: str) -> dict[str, Any]:
+    orders = requests.get(f"{api.sim_url}/_sim/orders", timeout=10).json()["orders"]
+    return dict(next(o for o in orders if o["out_trade_no"] == out_trade_no))
+
+
 def _paid_day(api: Api, out_trade_no: str) -> date:
     """The China date on which the stand-in took the payment (its bill's day)."""
-    orders = requests.get(f"{api.sim_url}/_sim/orders", timeout=10).json()["orders"]
-    paid = next(o for o in orders if o["out_trade_no"] == out_trade_no)
+    paid = _sim_order(api, out_trade_no)
     return datetime.fromisoformat(paid["success_time"]).astimezone(CHINA_TZ).date()
+
+
+def _refund_on_platform(api: Api, out_trade_no: str, amount: int) -> str:
+    """A refund made on the merchant platform whose notification never came."""
+    made = requests.post(f"{api.sim_url}/_sim/orders/{out_trade_no}/refund", timeout=10,
+                         json={"amount": amount, "notify": False})
+    assert made.status_code == 200, made.text
+    return str(made.json()["out_refund_no"])
+
+
+def _refund_notified(api: Api, out_trade_no: str, out_refund_no: str, amount: int) -> None:
+    """A signed REFUND.SUCCESS notification of `amount`, succeeded now, whatever WeChat Pay's
+    own books say of that refund."""
+    creds, order = notices.credentials(api.app), _sim_order(api, out_trade_no)
+    plain = notices.refund(creds, out_trade_no, out_refund_no, amount,
+                           order["amount"]["total"], order["transaction_id"])
+    headers, body = notices.signed(creds, {**plain, "success_time": to_rfc3339(utc_now())})
+    assert api.client.post("/wechat/pay/refund-notify", data=body,
+                           headers=headers).status_code == 204
 
 
 def _run(api: Api, *args: str) -> Any:
@@ -122,3 +146,33 @@ def test_console_page_starts_a_check_and_shows_both_sides(api: Api, session: Any
     organizer = console_as(api, *ORGANIZER)
     assert organizer.get("/admin/bills").status_code == 403
     assert seeded["bob"]
+
+
+def test_bill_check_records_and_lists_refunds(api: Api, session: Any) -> None:
+    seeded = seed(api, session)  # alice 3 yuan, bob 1, carol 2: 6 yuan, notified
+    alice, bob, carol = seeded["alice"], seeded["bob"], seeded["carol"]
+    lost = _refund_on_platform(api, alice, 100)
+    _refund_notified(api, bob, "RF-not-at-wechat", 100)  # WeChat Pay's books lack it
+    unequal = _refund_on_platform(api, carol, 200)
+    _refund_notified(api, carol, unequal, 150)
+    stranger = f"WF-never-{bob[-8:]}"
+    assert requests.post(f"{api.sim_url}/_sim/bill/rows", timeout=10,
+                         json={"out_trade_no": stranger, "amount": 500}).ok
+    theirs = _refund_on_platform(api, stranger, 200)
+    day = _paid_day(api, alice).isoformat()
+    first = _run(api, "--date", day)
+    assert first.exit_code == 1, first.output
+    found = sorted(line.split(":")[0] for line in first.output.splitlines()[2:-1])
+    assert found == sorted([f"refund_recovered {alice} {lost}", f"unknown_order {stranger}",
+                            f"refund_unknown {stranger} {theirs}",
+                            f"refund_missing_at_wechat {bob} RF-not-at-wechat",
+                            f"amount_mismatch {carol} {unequal}"])
+    assert api.get("/api/campaigns/one-yuan").get_json()["total_fen"] == 250  # 6-1-1-1.5
+    again = _run(api, "--date", day)
+    assert again.exit_code == 1 and "refund_recovered" not in again.output
+    assert again.output.count("\n") == first.output.count("\n") - 1
+    assert api.get("/api/campaigns/one-yuan").get_json()["total_fen"] == 250
+    figures = api.client.get(f"/admin/api/bills/{day}",
+                             headers=bearer(seeded["admin"])).get_json()
+    assert figures["bill"]["refund_fen"] == 500 and figures["bill"]["count"] == 7
+    assert figures["ledger"] == {"count": 6, "paid_fen": 600, "refund_fen": 350}

@@ -4,14 +4,15 @@ The bill is streamed to a temporary file, read row by row into bill_lines (so a 
 is compared by joins, in bounded memory), and only once its SHA-1 and its own summary check out
 is anything compared or recorded. A payment the bill lists that is pending or closed here is
 recorded by record_payment(), the path a notification takes, so it is counted once however
-many runs see it, and two runs at once are as safe as two copies of a notification.
+many runs see it, and two runs at once are as safe as two copies of a notification. Refunds
+are compared in bill_refunds.py, after the payments (so a refund finds its payment recorded).
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, exists, func, insert, select, update
@@ -21,30 +22,29 @@ from app.services.accounts.audit import record_action
 from app.services.actor import Actor
 from app.services.deps import Deps
 from app.services.formatting import yuan
-from app.services.paging import batches
+from app.services.payments.bill_refunds import compare_refunds, refund_figures
+from app.services.payments.bill_staging import (
+    AMOUNT_MISMATCH,
+    BATCH,
+    LEDGER,
+    LINES,
+    MISSING_AT_WECHAT,
+    RECOVERED,
+    UNKNOWN_ORDER,
+    china_day_bounds,
+    finding,
+    pages,
+)
 from app.services.payments.payments import PAID_AFTER_CLOSE, RECORDED, record_payment
-from models import BillCheck, BillCheckStatus, BillFinding, BillLine
+from models import BillCheck, BillCheckStatus, BillLine
 from models.database import write_transaction
 from models.tables import donations_table
 from wechat import Transaction
 from wechat.bill import BillError, BillReader, BillRow, BillSummary, open_bill
 from wechat.errors import WeChatError, WeChatPayError
-from wechat.timeutil import CHINA_TZ
 
-RECOVERED, UNKNOWN_ORDER, MISSING_AT_WECHAT, AMOUNT_MISMATCH = (
-    "recovered", "unknown_order", "missing_at_wechat", "amount_mismatch")
-# A recovered payment was put right by the check itself; every other finding is left open.
-EXPLAINED = frozenset({RECOVERED})
 NOT_READY = frozenset({"NO_STATEMENT_EXIST", "STATEMENT_CREATING"})
 COUNTED_HERE = ("paid", "refunding", "refunded", "disputed")  # money that arrived, per the ledger
-_BATCH = 1000
-_LEDGER = donations_table.c
-_LINES = BillLine.__table__.c
-
-
-def china_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(), CHINA_TZ)
-    return start, start + timedelta(days=1)
 
 
 def check_bill(session: Session, deps: Deps, actor: Actor, bill_date: date) -> int:
@@ -117,14 +117,15 @@ def _line(check_id: int, number: int, row: BillRow) -> dict[str, Any]:
             "out_trade_no": row.out_trade_no[:64], "transaction_id": row.transaction_id[:64],
             "openid": row.openid[:128],
             "amount_fen": row.refund_fen if row.is_refund else row.order_fen,
-            "out_refund_no": row.out_refund_no[:64], "trade_time": row.trade_time}
+            "out_refund_no": row.out_refund_no[:64], "refund_id": row.refund_id[:64],
+            "refund_status": row.refund_status[:16], "trade_time": row.trade_time}
 
 
 def _stage(session: Session, check_id: int, rows: Iterable[BillRow]) -> None:
     batch: list[dict[str, Any]] = []
     for number, row in enumerate(rows, 1):
         batch.append(_line(check_id, number, row))
-        if len(batch) == _BATCH:
+        if len(batch) == BATCH:
             _insert_lines(session, batch)
             batch = []
     if batch:
@@ -138,23 +139,12 @@ def _insert_lines(session: Session, batch: list[dict[str, Any]]) -> None:
 
 def _unstage(session: Session, check_id: int) -> None:
     with write_transaction(session):
-        session.execute(delete(BillLine).where(_LINES.check_id == check_id))
-
-
-def _pages(session: Session, query: Select[Any], key: Any = _LINES.line) -> Iterator[Any]:
-    """The rows of a query, a page at a time by `key` (a bill line's number by default)."""
-    def fetch(after: int) -> list[Any]:
-        page = list(session.execute(query.where(key > after).order_by(key).limit(_BATCH)))
-        session.commit()  # no read transaction held while the page is worked on
-        return page
-
-    for page in batches(fetch, lambda row: int(getattr(row, key.key))):
-        yield from page
+        session.execute(delete(BillLine).where(LINES.check_id == check_id))
 
 
 def _payment_lines(check_id: int, *columns: Any) -> Select[Any]:
-    return (select(_LINES.line, _LINES.out_trade_no, _LINES.amount_fen, *columns)
-            .where(_LINES.check_id == check_id, _LINES.kind == "payment"))
+    return (select(LINES.line, LINES.out_trade_no, LINES.amount_fen, *columns)
+            .where(LINES.check_id == check_id, LINES.kind == "payment"))
 
 
 def _compare(session: Session, deps: Deps, check_id: int, bill_date: date) -> int:
@@ -162,83 +152,79 @@ def _compare(session: Session, deps: Deps, check_id: int, bill_date: date) -> in
     findings += _unknown_orders(session, check_id)
     findings += _amount_mismatches(session, check_id)
     findings += _missing_at_wechat(session, check_id, bill_date)
+    findings += compare_refunds(session, check_id, bill_date, deps.clock())
     _unstage(session, check_id)
     return findings
 
 
 def _recover(session: Session, deps: Deps, check_id: int) -> int:
-    joined = _payment_lines(check_id, _LINES.transaction_id, _LINES.openid, _LINES.trade_time)
-    unpaid = joined.join(donations_table, _LEDGER.out_trade_no == _LINES.out_trade_no).where(
-        _LEDGER.status.in_(("pending", "closed")))
+    joined = _payment_lines(check_id, LINES.transaction_id, LINES.openid, LINES.trade_time)
+    unpaid = joined.join(donations_table, LEDGER.out_trade_no == LINES.out_trade_no).where(
+        LEDGER.status.in_(("pending", "closed")))
     found = 0
-    for line in _pages(session, unpaid):
+    for line in pages(session, unpaid):
         tx = Transaction(appid="", mchid="", out_trade_no=line.out_trade_no,
                          transaction_id=line.transaction_id, trade_state="SUCCESS",
                          amount_total=line.amount_fen, payer_openid=line.openid or None,
                          success_time=line.trade_time, attach="")
         if record_payment(session, tx, deps.clock()) in (RECORDED, PAID_AFTER_CLOSE):
-            found += _finding(session, check_id, RECOVERED, line.out_trade_no,
-                              f"账单有此支付而本地未记：已补记 {yuan(line.amount_fen)} 元，"
-                              f"微信订单号 {line.transaction_id}")
+            found += finding(session, check_id, RECOVERED, line.out_trade_no,
+                             f"账单有此支付而本地未记：已补记 {yuan(line.amount_fen)} 元，"
+                             f"微信订单号 {line.transaction_id}")
     return found
 
 
 def _unknown_orders(session: Session, check_id: int) -> int:
-    ours = exists().where(_LEDGER.out_trade_no == _LINES.out_trade_no)
+    ours = exists().where(LEDGER.out_trade_no == LINES.out_trade_no)
     found = 0
-    for line in _pages(session, _payment_lines(check_id, _LINES.transaction_id).where(~ours)):
-        found += _finding(session, check_id, UNKNOWN_ORDER, line.out_trade_no,
-                          f"微信支付收了 {yuan(line.amount_fen)} 元，本地没有此订单："
-                          f"微信订单号 {line.transaction_id}")
+    for line in pages(session, _payment_lines(check_id, LINES.transaction_id).where(~ours)):
+        found += finding(session, check_id, UNKNOWN_ORDER, line.out_trade_no,
+                         f"微信支付收了 {yuan(line.amount_fen)} 元，本地没有此订单："
+                         f"微信订单号 {line.transaction_id}")
     return found
 
 
 def _amount_mismatches(session: Session, check_id: int) -> int:
-    recorded = func.coalesce(_LEDGER.reported_amount_fen, _LEDGER.amount_fen)
-    query = _payment_lines(check_id, _LEDGER.amount_fen.label("ordered"), _LEDGER.status).join(
-        donations_table, _LEDGER.out_trade_no == _LINES.out_trade_no).where(
-        _LEDGER.status.in_(COUNTED_HERE),
-        (_LINES.amount_fen != recorded) | (_LEDGER.status == "disputed"))
+    recorded = func.coalesce(LEDGER.reported_amount_fen, LEDGER.amount_fen)
+    query = _payment_lines(check_id, LEDGER.amount_fen.label("ordered"), LEDGER.status).join(
+        donations_table, LEDGER.out_trade_no == LINES.out_trade_no).where(
+        LEDGER.status.in_(COUNTED_HERE),
+        (LINES.amount_fen != recorded) | (LEDGER.status == "disputed"))
     found = 0
-    for line in _pages(session, query):
-        found += _finding(session, check_id, AMOUNT_MISMATCH, line.out_trade_no,
-                          f"账单金额 {yuan(line.amount_fen)} 元，订单金额 {yuan(line.ordered)} 元"
-                          f"（本地状态 {line.status}）")
+    for line in pages(session, query):
+        found += finding(session, check_id, AMOUNT_MISMATCH, line.out_trade_no,
+                         f"账单金额 {yuan(line.amount_fen)} 元，订单金额 {yuan(line.ordered)} 元"
+                         f"（本地状态 {line.status}）")
     return found
 
 
 def _missing_at_wechat(session: Session, check_id: int, bill_date: date) -> int:
     start, end = china_day_bounds(bill_date)
-    in_bill = exists().where(_LINES.check_id == check_id, _LINES.kind == "payment",
-                             _LINES.out_trade_no == _LEDGER.out_trade_no)
-    query = (select(_LEDGER.id, _LEDGER.out_trade_no, _LEDGER.amount_fen, _LEDGER.transaction_id)
-             .where(_LEDGER.paid_at >= start, _LEDGER.paid_at < end,
-                    _LEDGER.status.in_(COUNTED_HERE), ~in_bill))
+    in_bill = exists().where(LINES.check_id == check_id, LINES.kind == "payment",
+                             LINES.out_trade_no == LEDGER.out_trade_no)
+    query = (select(LEDGER.id, LEDGER.out_trade_no, LEDGER.amount_fen, LEDGER.transaction_id)
+             .where(LEDGER.paid_at >= start, LEDGER.paid_at < end,
+                    LEDGER.status.in_(COUNTED_HERE), ~in_bill))
     found = 0
-    for row in _pages(session, query, _LEDGER.id):
-        found += _finding(session, check_id, MISSING_AT_WECHAT, row.out_trade_no,
-                          f"本地记为已付 {yuan(row.amount_fen)} 元，账单中没有："
-                          f"微信订单号 {row.transaction_id}")
+    for row in pages(session, query, LEDGER.id):
+        found += finding(session, check_id, MISSING_AT_WECHAT, row.out_trade_no,
+                         f"本地记为已付 {yuan(row.amount_fen)} 元，账单中没有："
+                         f"微信订单号 {row.transaction_id}")
     return found
-
-
-def _finding(session: Session, check_id: int, kind: str, out_trade_no: str, detail: str,
-             out_refund_no: str | None = None) -> int:
-    with write_transaction(session):
-        session.add(BillFinding(check_id=check_id, kind=kind, out_trade_no=out_trade_no,
-                                out_refund_no=out_refund_no, detail=detail[:300]))
-    return 1
 
 
 def _ledger_figures(session: Session, bill_date: date) -> dict[str, int]:
     start, end = china_day_bounds(bill_date)
     count, paid = session.execute(
         select(func.count(), func.coalesce(func.sum(
-            func.coalesce(_LEDGER.reported_amount_fen, _LEDGER.amount_fen)), 0))
-        .where(_LEDGER.paid_at >= start, _LEDGER.paid_at < end,
-               _LEDGER.status.in_(COUNTED_HERE))).one()
+            func.coalesce(LEDGER.reported_amount_fen, LEDGER.amount_fen)), 0))
+        .where(LEDGER.paid_at >= start, LEDGER.paid_at < end,
+               LEDGER.status.in_(COUNTED_HERE))).one()
     session.commit()
-    return {"ledger_count": int(count), "ledger_paid_fen": int(paid), "ledger_refund_fen": 0}
+    refunds, refunded = refund_figures(session, bill_date)
+    # Counted as the bill counts its trades: each payment and each refund is one.
+    return {"ledger_count": int(count) + refunds, "ledger_paid_fen": int(paid),
+            "ledger_refund_fen": refunded}
 
 
 def _finish(session: Session, check_id: int, now: datetime, status: BillCheckStatus, *,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.services.actor import Actor
 from app.services.errors import InvalidRequestError, NotFoundError
 from app.services.formatting import rfc3339, yuan
-from app.services.payments.bill import EXPLAINED
+from app.services.payments.bill_staging import EXPLAINED
 from models import BillCheck, BillCheckStatus, BillFinding
 from wechat.timeutil import CHINA_TZ
 
@@ -20,7 +20,8 @@ STATUS_NAMES = {"running": "进行中", "done": "已完成", "no_bill": "暂无�
                 "refused": "账单校验失败", "failed": "失败"}
 FINDING_NAMES = {"recovered": "已补记支付", "unknown_order": "未知订单",
                  "missing_at_wechat": "账单中没有", "amount_mismatch": "金额不符",
-                 "refund_unknown": "未知退款", "refund_missing_at_wechat": "退款不在账单中"}
+                 "refund_recovered": "已补记退款", "refund_unknown": "未知退款",
+                 "refund_missing_at_wechat": "退款不在账单中"}
 
 
 def parse_bill_date(text: str) -> date:

@@ -19,7 +19,11 @@ from app.services.accounts.anomalies import AnomalyKind, record_anomaly
 from app.services.deps import Deps
 from app.services.formatting import yuan
 from app.services.payments.payments_pg import record_notified_payment
-from app.services.payments.refund_ledger import apply_refund, lock_donation
+from app.services.payments.refund_ledger import (
+    apply_refund,
+    lock_donation,
+    per_query_refund_no,
+)
 from app.services.payments.totals import count_paid
 from models import Notification
 from models.database import is_postgres, write_transaction
@@ -104,8 +108,8 @@ def apply_payment(session: Session, tx: Transaction, now: datetime,
 
 def _refund_per_query(tx: Transaction) -> WeChatRefund:
     amount = tx.amount_total or 0
-    return WeChatRefund(f"{tx.out_trade_no}-REFUND", None, tx.out_trade_no, tx.transaction_id,
-                        "SUCCESS", amount, amount, None)
+    return WeChatRefund(per_query_refund_no(tx.out_trade_no), None, tx.out_trade_no,
+                        tx.transaction_id, "SUCCESS", amount, amount, None)
 
 
 def record_refund(session: Session, refund: WeChatRefund, now: datetime,

@@ -33,11 +33,18 @@ PAID, DISPUTED = DonationStatus.PAID.value, DonationStatus.DISPUTED.value
 REFUNDABLE = (PAID, DISPUTED)
 IN_FLIGHT = RefundStatus.PROCESSING.value
 PLATFORM = "微信支付商户平台"
+PER_QUERY_SUFFIX = "-REFUND"
 
 _ABNORMAL_HELP = ("退款异常：款项未能退回捐款人账户（如银行卡已注销或冻结）。请在微信支付商户平台"
                   "「交易中心-退款管理」找到该退款单，发起异常退款（退至用户零钱或指定银行卡）；"
                   "成功后本系统会收到通知并自动记入")
 _CLOSED_HELP = "退款已关闭，款项未退出，捐款已恢复原状态；如仍需退款，请重新发起"
+
+
+def per_query_refund_no(out_trade_no: str) -> str:
+    """The out_refund_no under which a refund is recorded when an order query says only REFUND
+    (neither the refund's number nor its amount): the day's bill names the real one."""
+    return out_trade_no + PER_QUERY_SUFFIX
 
 
 def lock_donation(session: Session, out_trade_no: str) -> Donation | None:
