@@ -15,7 +15,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     """Build the app. `test_config` overrides settings section by section (tests, tools)."""
     from app import db, errors
     from app.runtime import build_runtime
-    from app.web import admin_api, admin_units, api, console, entry, health, notify, openapi, pages
+    from app.web import register_blueprints
     from app.web.admin_session import CONSOLE_PREFIX, ConsoleSessionInterface
     from app.web.headers import secure_headers
     from app.web.parsing import refuse_impossible_path_values
@@ -47,9 +47,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     db.init_app(app)
     errors.register_error_handlers(app)
     app.url_value_preprocessor(refuse_impossible_path_values)
-    for blueprint in (api.bp, notify.bp, admin_api.bp, admin_units.bp, pages.bp, console.bp,
-                      entry.bp, health.bp, openapi.bp):
-        app.register_blueprint(blueprint)
+    register_blueprints(app)
     app.after_request(secure_headers)
     logging.getLogger("warmfund").setLevel(logging.INFO)
     return app

@@ -26,14 +26,13 @@ from app.cli_bill import bill_group
 from app.cli_check import check_config_command
 from app.cli_sim import set_simulator_port
 from app.config import CONFIG_ENV, ConfigError, Settings, load_settings
-from app.runtime import Runtime
+from app.runtime import Runtime, current_runtime
 from app.services.accounts import accounts
 from app.services.actor import SYSTEM
 from app.services.catalog import campaigns
 from app.services.errors import DomainError
 from app.services.payments import ledger_check, reconcile
 from app.services.units import unit_import, units
-from app.web.context import runtime
 
 DEMO_UNITS = Path(__file__).resolve().parent / "demo" / "units.csv"
 
@@ -138,7 +137,7 @@ def init_command(demo: bool | None) -> None:
     """Create or upgrade the schema and ensure the default campaigns."""
     from models.migrate import upgrade
 
-    rt = runtime()
+    rt = current_runtime()
     if rt.engine.dialect.name == "sqlite":
         rt.settings.instance_dir.mkdir(parents=True, exist_ok=True)
     upgrade(rt.engine)
@@ -204,7 +203,7 @@ def units_import(file: Path) -> None:
     """
     from tqdm import tqdm
 
-    rt = runtime()
+    rt = current_runtime()
     try:
         rows = unit_import.read_rows(file.name, file.read_bytes())
         with rt.sessions() as session, tqdm(total=len(rows), unit="unit",
@@ -223,7 +222,7 @@ def units_import(file: Path) -> None:
 @with_appcontext
 def reconcile_command() -> None:
     """Ask WeChat Pay about every pending order and refund in flight; record what it says."""
-    rt = runtime()
+    rt = current_runtime()
     with rt.sessions() as session:
         report = reconcile.reconcile(session, rt.deps)
     click.echo(f"checked {report.checked}: paid {report.paid}, closed {report.closed}, "
@@ -247,7 +246,7 @@ def totals_group() -> None:
 @with_appcontext
 def totals_verify(repair: bool) -> None:
     """Recompute every total from the ledger and report (or repair) any drift."""
-    rt = runtime()
+    rt = current_runtime()
     with rt.sessions() as session:
         found = (ledger_check.repair_totals(session) if repair
                  else ledger_check.verify_totals(session))
@@ -274,7 +273,7 @@ def simulator_command(port: int) -> None:
     from wechat.keys import generate_dev_credentials
     from wechat.simulator import run_simulator, simulator_config_from_dev_credentials
 
-    creds = generate_dev_credentials(runtime().settings.instance_dir / "dev-credentials")
+    creds = generate_dev_credentials(current_runtime().settings.instance_dir / "dev-credentials")
     click.echo(f"WeChat stand-in on http://127.0.0.1:{port} — point the app at it with\n"
                f"  WARMFUND_WECHAT_API_BASE=http://127.0.0.1:{port} "
                f"WARMFUND_WECHAT_PAY_API_BASE=http://127.0.0.1:{port}")
@@ -300,7 +299,7 @@ def qr_export(campaign_code: str, out_path: Path, unit_code: str | None) -> None
 
     from app.services.codes import bundles
 
-    rt = runtime()
+    rt = current_runtime()
     with rt.sessions() as session:
         try:
             campaign, entries = bundles.plan_bundle(session, campaign_code, unit_code)

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from app.runtime import current_runtime
 from app.services.accounts import accounts
 from app.services.actor import SYSTEM
 from app.services.errors import DomainError
-from app.web.context import runtime
 
 
 @click.group("admin")
@@ -38,7 +38,7 @@ def admin_create(name: str, role: str, unit_code: str | None, password_stdin: bo
 
     echo 'a long password' | warmfund admin create boss --role admin --password-stdin
     """
-    rt = runtime()
+    rt = current_runtime()
     password = _read_password()
     with rt.sessions() as session:
         try:
@@ -53,7 +53,7 @@ def admin_create(name: str, role: str, unit_code: str | None, password_stdin: bo
 @with_appcontext
 def admin_list() -> None:
     """Every account: username, role, unit, active or disabled."""
-    with runtime().sessions() as session:
+    with current_runtime().sessions() as session:
         for a in accounts.list_accounts(session):
             state = "active" if a["active"] else "disabled"
             click.echo(f"{a['username']}\t{a['role']}\t{a['unit'] or '-'}\t{state}")
@@ -64,7 +64,7 @@ def admin_list() -> None:
 @with_appcontext
 def admin_disable(name: str) -> None:
     """Disable account NAME; its tokens and console sessions stop working at once."""
-    rt = runtime()
+    rt = current_runtime()
     with rt.sessions() as session:
         try:
             accounts.disable_account(session, SYSTEM, name, rt.deps.clock())
@@ -80,7 +80,7 @@ def admin_disable(name: str) -> None:
 @with_appcontext
 def admin_reset_password(name: str, password_stdin: bool) -> None:
     """Set a new password for account NAME (and unlock it)."""
-    rt = runtime()
+    rt = current_runtime()
     password = _read_password()
     with rt.sessions() as session:
         try:
@@ -97,7 +97,7 @@ def admin_import(file: Path) -> None:
     """Create accounts from a CSV (username,unit[,role][,password]); prints generated passwords."""
     from app.services.accounts import account_import
 
-    rt = runtime()
+    rt = current_runtime()
     with rt.sessions() as session:
         try:
             rows = account_import.read_accounts_csv(file.read_bytes())

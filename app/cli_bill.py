@@ -7,10 +7,10 @@ import sys
 import click
 from flask.cli import with_appcontext
 
+from app.runtime import current_runtime
 from app.services.actor import SYSTEM
 from app.services.errors import DomainError
 from app.services.payments import bill, bill_checks
-from app.web.context import runtime
 
 
 @click.group("bill")
@@ -27,7 +27,7 @@ def bill_check(day: str | None) -> None:
 
     Exits 0 when nothing is left unexplained, 1 when findings remain, 2 when the bill could not
     be fetched or verified (a day whose bill WeChat Pay has not made yet says so)."""
-    rt = runtime()
+    rt = current_runtime()
     try:
         bill_date = (bill_checks.parse_bill_date(day) if day is not None
                      else bill_checks.yesterday(rt.deps.clock()))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 from sqlalchemy.orm import Session
+
+from app.runtime import current_runtime
 
 
 def get_session(*, bounded: bool = False) -> Session:
     """This request's session; `bounded`: one that waits for a lock at most the few seconds of
     NOTIFICATION_WAIT_SECONDS (a request answering WeChat Pay, which waits 5 s)."""
     if "db_session" not in g:
-        runtime = current_app.extensions["warmfund"]
+        runtime = current_runtime()
         g.db_session = (runtime.sessions(bind=runtime.bounded_engine) if bounded
                         else runtime.sessions())
     session: Session = g.db_session

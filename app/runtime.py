@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from flask import current_app
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -213,3 +214,9 @@ def _miniprogram(settings: Settings, sessions: sessionmaker[Session],
         token_store=store,
         timeout_seconds=float(settings.get("wechat", "timeout_seconds")),
     )
+
+
+def current_runtime() -> Runtime:
+    """The runtime of the app in context (create_app() keeps it in the app's extensions)."""
+    found: Runtime = current_app.extensions["warmfund"]
+    return found

@@ -1,42 +1,17 @@
-"""The admin JSON API: bearer tokens from /admin/api/token, or the console's session cookie
-(whose state-changing requests must carry the CSRF token)."""
+"""The admin JSON API's own account: a bearer token from /admin/api/token (or the console's
+session cookie), the signed-in account, its password, signing out."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from app.services.accounts import accounts
-from app.services.actor import Actor
-from app.services.errors import UnauthorizedError
-from app.web.admin_session import SAFE_METHODS, check_csrf, session_token, sign_out
-from app.web.context import deps, get_session, limiter
-from app.web.parsing import bearer_token, client_ip, field, json_body
+from app.web.admin_session import sign_out
+from app.web.auth import current_actor, login
+from app.web.context import deps, get_session
+from app.web.parsing import field, json_body
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
-
-
-def current_actor() -> Actor:
-    """The signed-in admin or organizer; 401 without a valid token or session."""
-    d = deps()
-    if "Authorization" in request.headers:
-        token = bearer_token()
-    else:
-        found = session_token()
-        if found is None:
-            raise UnauthorizedError("请先登录")
-        if request.method not in SAFE_METHODS:
-            check_csrf()
-        token = found
-    return accounts.actor_from_token(get_session(), d.secret_key, token,
-                                     d.token_ttl_seconds, client_ip())
-
-
-def login(username: str, password: str) -> str:
-    """Rate-limited password check shared by the API and the console's login form."""
-    limiter().hit("admin-login", client_ip(), limit=20)
-    d = deps()
-    return accounts.authenticate(get_session(), d.secret_key, username, password, d.clock(),
-                                 client_ip())
 
 
 @bp.post("/token")
@@ -67,13 +42,3 @@ def change_password() -> Response:
     sign_out()
     return jsonify({"ok": True})
 
-
-def _register_children() -> None:
-    from app.web import admin_bills, admin_data, admin_manage
-
-    bp.register_blueprint(admin_data.bp)
-    bp.register_blueprint(admin_manage.bp)
-    bp.register_blueprint(admin_bills.bp)
-
-
-_register_children()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from app.services.payments import bill_checks
-from app.web.admin_api import current_actor
+from app.web.auth import current_actor
 from app.web.context import get_session
 
-bp = Blueprint("bills", __name__)
+bp = Blueprint("admin_bills", __name__, url_prefix="/admin/api")
 
 
 @bp.get("/bills")

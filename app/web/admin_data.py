@@ -9,12 +9,12 @@ from flask import Blueprint, Response, jsonify
 from app.services.accounts import campaign_admin
 from app.services.accounts.campaign_admin import CampaignChanges
 from app.services.reports import dashboard, donation_list, reports
-from app.web.admin_api import current_actor
 from app.web.admin_args import donation_filter, period
+from app.web.auth import current_actor
 from app.web.context import deps, get_session
 from app.web.parsing import field, json_body, query_arg
 
-bp = Blueprint("data", __name__)
+bp = Blueprint("admin_data", __name__, url_prefix="/admin/api")
 
 
 def campaign_changes(body: dict[str, Any]) -> CampaignChanges:

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from app.services.reports import exports, reports
 from app.services.reports.report_files import report_csv, report_pdf, report_xlsx
-from app.web.admin_api import current_actor
 from app.web.admin_args import donation_filter, period
+from app.web.auth import current_actor
 from app.web.context import deps, get_session, runtime
 from app.web.parsing import query_arg
 
-bp = Blueprint("export", __name__, url_prefix="/export")
+bp = Blueprint("admin_export", __name__, url_prefix="/admin/export")
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -7,11 +7,11 @@ from flask import Blueprint, Response, jsonify, request
 from app.services.accounts import account_import, accounts, anomalies, audit
 from app.services.errors import InvalidRequestError
 from app.services.payments import refunds
-from app.web.admin_api import current_actor
+from app.web.auth import current_actor
 from app.web.context import deps, get_session
 from app.web.parsing import field, json_body, query_arg
 
-bp = Blueprint("manage", __name__)
+bp = Blueprint("admin_manage", __name__, url_prefix="/admin/api")
 
 
 @bp.get("/accounts")

@@ -12,7 +12,7 @@ from app.services.errors import InvalidRequestError
 from app.services.units import unit_admin
 from app.services.units.unit_admin import UnitChanges
 from app.services.units.units import UnitInput
-from app.web.admin_api import current_actor
+from app.web.auth import current_actor
 from app.web.context import deps, get_session
 from app.web.pages import poster_font
 from app.web.parsing import field, json_body, query_arg

@@ -3,14 +3,15 @@ form that checks a day's bill now."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.services.payments import bill, bill_checks
-from app.web.console import actor, back, signed_in
+from app.web.auth import actor, back, signed_in
+from app.web.console_blueprint import console_blueprint
 from app.web.context import deps, get_session
 
-bp = Blueprint("bills", __name__)
+bp = console_blueprint("console_bills", __name__)
 
 
 @bp.app_template_filter("bill_status_name")
@@ -44,4 +45,4 @@ def bill_submit() -> BaseResponse:
     """Check the day's bill now; WeChat Pay's own answer (no bill yet) shows on the day's page."""
     day = bill_checks.parse_bill_date(request.form.get("date", ""))
     bill.check_bill(get_session(), deps(), actor(), day)
-    return back("console.bills.bill_page", day=day.isoformat())
+    return back("console_bills.bill_page", day=day.isoformat())

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, render_template, request
+from flask import Response, flash, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.services.accounts import account_import, accounts, anomalies, audit, campaign_admin
 from app.services.accounts.campaign_admin import CampaignChanges
-from app.services.errors import DomainError, InvalidRequestError
-from app.services.numbers import whole_number
+from app.services.errors import DomainError
 from app.web import audit_text
-from app.web.console import actor, back, signed_in
+from app.web.auth import actor, back, signed_in
+from app.web.console_blueprint import console_blueprint
 from app.web.context import deps, get_session
-from app.web.parsing import query_arg
+from app.web.parsing import form_fen, query_arg
 
-bp = Blueprint("manage", __name__)
+bp = console_blueprint("console_manage", __name__)
 
 # What the audit page shows a clerk for the codes the API and the database keep.
 VERDICT_NAMES = {
@@ -56,19 +56,6 @@ def _action_name(code: str) -> str:
     return ACTION_NAMES.get(code, code)
 
 
-def form_fen(name: str) -> int | None:
-    """A yuan amount typed into a form ("1", "1.5", "10.00") as fen; blank -> None."""
-    text = request.form.get(name, "").strip()
-    if not text:
-        return None
-    whole, _, cents = text.partition(".")
-    yuan = whole_number(whole, high=10**12)
-    fraction = whole_number((cents + "00")[:2]) if len(cents) <= 2 else None
-    if yuan is None or fraction is None:
-        raise InvalidRequestError(f"金额格式不正确：{text}")
-    return yuan * 100 + fraction
-
-
 def _changes() -> CampaignChanges:
     form = request.form
     return CampaignChanges(name=form.get("name") or None, amount_fen=form_fen("amount_yuan"),
@@ -100,7 +87,7 @@ def campaigns_submit() -> BaseResponse:
             flash(f"项目 {code} 已创建（草稿，开放后才接受捐款）", "info")
     except DomainError as exc:
         flash(exc.message, "error")
-    return back("console.manage.campaigns_page")
+    return back("console_manage.campaigns_page")
 
 
 @bp.get("/accounts")
@@ -130,7 +117,7 @@ def accounts_submit() -> BaseResponse:
         flash(f"账号 {name} 已更新", "info")
     except DomainError as exc:
         flash(exc.message, "error")
-    return back("console.manage.accounts_page")
+    return back("console_manage.accounts_page")
 
 
 @bp.post("/accounts/import")
@@ -142,7 +129,7 @@ def accounts_import() -> Response | BaseResponse:
         created = account_import.import_accounts(get_session(), actor(), rows, deps().clock())
     except DomainError as exc:
         flash(exc.message, "error")
-        return back("console.manage.accounts_page")
+        return back("console_manage.accounts_page")
     # The generated passwords are shown once, as a download, and never stored in clear.
     body = "\ufeff" + account_import.credentials_csv(created)
     return Response(body.encode("utf-8"), content_type="text/csv; charset=utf-8", headers={
@@ -180,4 +167,4 @@ def anomaly_submit(anomaly_id: int) -> BaseResponse:
         flash("已标记为已处理", "info")
     except DomainError as exc:
         flash(exc.message, "error")
-    return back("console.manage.audit_page")
+    return back("console_manage.audit_page")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, render_template, request
+from flask import Response, render_template, request
 
 from app.services.accounts import campaign_admin
 from app.services.catalog import campaigns
@@ -15,11 +15,12 @@ from app.services.reports.charts import bars
 from app.services.reports.exports import STATUS_NAMES
 from app.services.units import unit_admin, unit_import
 from app.web.admin_args import donation_filter, period
-from app.web.console import actor, signed_in
+from app.web.auth import actor, signed_in
+from app.web.console_blueprint import console_blueprint
 from app.web.context import deps, get_session
 from app.web.parsing import query_arg
 
-bp = Blueprint("pages", __name__)
+bp = console_blueprint("console_pages", __name__)
 
 
 @bp.app_template_filter("yuan")

@@ -3,17 +3,17 @@ then a confirmation that repeats the amount and the reason before anything is se
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request
+from flask import flash, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.services.errors import DomainError
 from app.services.payments import refunds
-from app.web.console import actor, back, signed_in
-from app.web.console_manage import form_fen
+from app.web.auth import actor, back, signed_in
+from app.web.console_blueprint import console_blueprint
 from app.web.context import deps, get_session
-from app.web.parsing import query_arg
+from app.web.parsing import form_fen, query_arg
 
-bp = Blueprint("refunds", __name__)
+bp = console_blueprint("console_refunds", __name__)
 
 
 def _asked() -> refunds.RefundAsked:
@@ -39,7 +39,7 @@ def refund_confirm() -> str | BaseResponse:
         preview = refunds.preview_refund(get_session(), actor(), _asked())
     except DomainError as exc:
         flash(exc.message, "error")
-        return back("console.refunds.refunds_page",
+        return back("console_refunds.refunds_page",
                     out_trade_no=request.form.get("out_trade_no", "")[:32])
     return render_template("admin/refunds.html", confirm=preview, refunds=[],
                            statuses=refunds.STATUS_NAMES)
@@ -54,4 +54,4 @@ def refund_submit() -> BaseResponse:
         flash(f"退款 {started['out_refund_no']} 已提交微信支付，结果以微信支付通知为准", "info")
     except DomainError as exc:
         flash(exc.message, "error")
-    return back("console.refunds.refunds_page", out_trade_no=asked.out_trade_no[:32])
+    return back("console_refunds.refunds_page", out_trade_no=asked.out_trade_no[:32])

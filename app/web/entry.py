@@ -8,10 +8,10 @@ from app.services.catalog.entry import resolve_entry
 from app.web.context import deps, get_session
 from app.web.parsing import query_arg
 
-bp = Blueprint("entry", __name__)
+bp = Blueprint("entry", __name__, url_prefix="/api")
 
 
-@bp.get("/api/entry")
+@bp.get("/entry")
 def resolve() -> Response:
     found = resolve_entry(get_session(), deps().public_url, query_arg("q", max_length=500),
                           query_arg("scene", max_length=100))

@@ -121,7 +121,7 @@ def _font_unavailable(target: QrTarget) -> tuple[Response, int]:
 def home() -> BaseResponse:
     """Workers arrive at a unit's landing page (/d/…) from its code; whoever opens the bare
     address is staff looking for the console."""
-    return redirect(url_for("console.pages.dashboard_page"))
+    return redirect(url_for("console_pages.dashboard_page"))
 
 
 @bp.get("/d/<unit_code>/<campaign_code>")

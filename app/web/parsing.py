@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from flask import request
 
 from app.services.errors import InvalidRequestError, NotFoundError, UnauthorizedError
+from app.services.numbers import whole_number
 
 T = TypeVar("T")
 
@@ -89,6 +90,19 @@ def query_arg(name: str, default: str | None = None, max_length: int = 200) -> s
     if value is not None and "\x00" in value:  # no database can compare text with a NUL
         raise InvalidRequestError(f"{field_name(name)}含有无效的字符")
     return value
+
+
+def form_fen(name: str) -> int | None:
+    """A yuan amount typed into a form ("1", "1.5", "10.00") as fen; blank -> None."""
+    text = request.form.get(name, "").strip()
+    if not text:
+        return None
+    whole, _, cents = text.partition(".")
+    yuan = whole_number(whole, high=10**12)
+    fraction = whole_number((cents + "00")[:2]) if len(cents) <= 2 else None
+    if yuan is None or fraction is None:
+        raise InvalidRequestError(f"金额格式不正确：{text}")
+    return yuan * 100 + fraction
 
 
 def refuse_impossible_path_values(_endpoint: str | None, values: dict[str, Any] | None) -> None:

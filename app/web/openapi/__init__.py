@@ -1,5 +1,5 @@
 """`GET /api/openapi.json`: the OpenAPI 3.1 description of the JSON APIs, built from the data in
-`schemas.py` (shapes) and `paths.py` (operations). tests/api/test_openapi.py keeps it true: a
+`schemas.py` (shapes) and `paths.py` (operations). tests/openapi/test_spec.py keeps it true: a
 route missing from it, or a reply that does not match it, fails the suite."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify
 from app.web.openapi.paths import ADMIN, CONSOLE, OPERATIONS, WECHATPAY, WORKER, Op, Param
 from app.web.openapi.schemas import SCHEMAS, Schema
 
-bp = Blueprint("openapi", __name__)
+bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 ERRORS = {400: "Bad input (a missing or wrongly typed field, malformed JSON, a wrong method)",
           401: "No token, or a forged, expired or revoked one",
@@ -35,7 +35,7 @@ SECURITY_SCHEMES = {
 }
 
 
-@bp.get("/api/openapi.json")
+@bp.get("/openapi.json")
 def openapi_json() -> Response:
     return jsonify(build_spec())
 
