@@ -1,5 +1,5 @@
 """The layering rule, checked mechanically: models, wechat and qr are leaves, services never
-import Flask, and every module stays short enough to read."""
+import Flask, and every module and function stays short enough to read."""
 
 from __future__ import annotations
 
@@ -41,3 +41,17 @@ def test_modules_stay_short(package: str) -> None:
     long_modules = [str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py")
                     if "migrations" not in p.parts and len(p.read_text("utf-8").splitlines()) > 320]
     assert long_modules == []
+
+
+@pytest.mark.parametrize("package", ["app", "models", "wechat", "qr"])
+def test_functions_stay_short(package: str) -> None:
+    """No function over 40 lines (decorators left out): a longer one hides a second idea."""
+    long_functions = []
+    for path in (ROOT / package).rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno \
+                    and node.end_lineno - node.lineno + 1 > 40:
+                long_functions.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert long_functions == []
