@@ -26,7 +26,7 @@ class BillCheck(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bill_date: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(10), default=BillCheckStatus.RUNNING.value)
+    status: Mapped[str] = mapped_column(String(10), default=BillCheckStatus.RUNNING)
     problem: Mapped[str] = mapped_column(String(300), default="")
     started_by: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -45,7 +45,7 @@ class Refund(Base):
     # The order's total as sent to WeChat Pay (what was paid), repeated on a retry.
     total_fen: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(80), default="")
-    status: Mapped[str] = mapped_column(String(10), default=RefundStatus.PROCESSING.value)
+    status: Mapped[str] = mapped_column(String(10), default=RefundStatus.PROCESSING)
     requested_by: Mapped[str] = mapped_column(String(64))
     outside: Mapped[bool] = mapped_column(Boolean, default=False)
     refund_id: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)

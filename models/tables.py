@@ -76,7 +76,7 @@ class Campaign(Base):
     code: Mapped[str] = mapped_column(String(15), unique=True)
     name: Mapped[str] = mapped_column(String(64))
     amount_fen: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(10), default=CampaignStatus.OPEN.value)
+    status: Mapped[str] = mapped_column(String(10), default=CampaignStatus.OPEN)
     goal_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     starts_on: Mapped[date | None] = mapped_column(Date, default=None)
     ends_on: Mapped[date | None] = mapped_column(Date, default=None)
@@ -134,7 +134,7 @@ class Donation(Base):
     amount_fen: Mapped[int] = mapped_column(Integer)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     message: Mapped[str] = mapped_column(String(50), default="")
-    status: Mapped[str] = mapped_column(String(10), default=DonationStatus.PENDING.value)
+    status: Mapped[str] = mapped_column(String(10), default=DonationStatus.PENDING)
     prepay_id: Mapped[str | None] = mapped_column(String(64), default=None)
     # What the order at WeChat Pay says it is for, fixed when placed: sending the order again
     # (after a lost reply) must repeat it exactly, whatever was renamed meanwhile.

@@ -20,11 +20,11 @@ class Actor:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == Role.ADMIN.value
+        return self.role == Role.ADMIN
 
     def require_admin(self) -> None:
         if not self.is_admin:
             raise ForbiddenError("仅限管理员操作")
 
 
-SYSTEM = Actor(account_id=0, username="cli", role=Role.ADMIN.value, unit_id=None)
+SYSTEM = Actor(account_id=0, username="cli", role=Role.ADMIN, unit_id=None)

@@ -50,7 +50,7 @@ def read_accounts_csv(content: bytes) -> list[NewAccount]:
 def _row(line: int, cells: list[str]) -> NewAccount:
     cells = [c.strip() for c in cells] + ["", "", "", ""]
     username, unit, role, password = cells[:4]
-    role = role or Role.ORGANIZER.value
+    role = role or Role.ORGANIZER
     generated = not password
     password = password or _new_password()
     try:  # every rule create_account applies, checked before the first account is made

@@ -57,9 +57,9 @@ def name_taken(username: str) -> str:
 def check_account_fields(username: str, password: str, role: str, unit_code: str | None) -> None:
     if not USERNAME.fullmatch(username):
         raise InvalidRequestError("用户名只能包含字母、数字和 _.@-，2–64 位")
-    if role not in (Role.ADMIN.value, Role.ORGANIZER.value):
+    if role not in (Role.ADMIN, Role.ORGANIZER):
         raise InvalidRequestError("角色只能是 admin 或 organizer")
-    if role == Role.ORGANIZER.value and not unit_code:
+    if role == Role.ORGANIZER and not unit_code:
         raise InvalidRequestError("单位管理员必须指定所属单位")
     check_new_password(password)
 

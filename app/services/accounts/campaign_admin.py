@@ -24,7 +24,7 @@ from models.database import write_transaction
 CAMPAIGN_CODE = CODE
 FIXED_PRICES = {code for code, _name, _fen in DEFAULT_CAMPAIGNS}
 MAX_GOAL_FEN = 10**12
-STATUSES = {s.value for s in CampaignStatus}
+STATUSES = set(CampaignStatus)
 MAX_SHARE_FEN = 1_000_000
 EDITABLE = ("name", "amount_fen", "goal_fen", "starts_on", "ends_on", "description", "status")
 
@@ -54,7 +54,7 @@ def create_campaign(session: Session, actor: Actor, code: str, changes: Campaign
         if session.scalar(select(Campaign.id).where(Campaign.code == code)) is not None:
             raise InvalidRequestError(taken)
         campaign = Campaign(code=code, name="", amount_fen=1, goal_fen=0, description="",
-                            status=CampaignStatus.DRAFT.value, created_at=now)
+                            status=CampaignStatus.DRAFT, created_at=now)
         _apply(campaign, changes)
         session.add(campaign)
         record_action(session, actor, "campaign.create", code, _changed(changes), now)

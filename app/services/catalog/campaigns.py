@@ -30,7 +30,7 @@ def ensure_default_campaigns(session: Session, now: datetime) -> list[str]:
         for code, name, amount_fen in DEFAULT_CAMPAIGNS:
             if code not in existing:
                 session.add(Campaign(code=code, name=name, amount_fen=amount_fen,
-                                     status=CampaignStatus.OPEN.value, goal_fen=0,
+                                     status=CampaignStatus.OPEN, goal_fen=0,
                                      created_at=now))
                 created.append(code)
     return created
@@ -47,7 +47,7 @@ def find_campaign(session: Session, code: str) -> Campaign:
 def find_public_campaign(session: Session, code: str) -> Campaign:
     """A campaign the public may see: a draft is not there yet."""
     campaign = find_campaign(session, code)
-    if campaign.status == CampaignStatus.DRAFT.value:
+    if campaign.status == CampaignStatus.DRAFT:
         raise NotFoundError("找不到该募捐项目")
     return campaign
 
@@ -65,7 +65,7 @@ def _campaign_dict(campaign: Campaign, figures: dict[str, int]) -> dict[str, Any
 def list_campaigns(session: Session, include_drafts: bool = False) -> list[dict[str, Any]]:
     query = select(Campaign).order_by(Campaign.id)
     if not include_drafts:
-        query = query.where(Campaign.status != CampaignStatus.DRAFT.value)
+        query = query.where(Campaign.status != CampaignStatus.DRAFT)
     campaigns = list(session.scalars(query))
     figures = read_figures(session, Scope.CAMPAIGN, [c.id for c in campaigns])
     return [_campaign_dict(c, figures.get((c.id, 0), ZERO).as_dict()) for c in campaigns]
@@ -77,7 +77,7 @@ def get_campaign(session: Session, code: str) -> dict[str, Any]:
 
 def unit_view(session: Session, unit: Unit) -> dict[str, Any]:
     campaigns = list(session.scalars(
-        select(Campaign).where(Campaign.status != CampaignStatus.DRAFT.value)
+        select(Campaign).where(Campaign.status != CampaignStatus.DRAFT)
         .order_by(Campaign.id)))
     figures = read_figures(session, Scope.SUBTREE, [c.id for c in campaigns], [unit.id])
     totals = [{"campaign": c.code, **figures.get((c.id, unit.id), ZERO).as_dict()}

@@ -36,7 +36,7 @@ from app.services.payments.bill_staging import (
     pages,
 )
 from app.services.payments.payments import PAID_AFTER_CLOSE, RECORDED, record_payment
-from models import BillCheck, BillCheckStatus, BillLine
+from models import BillCheck, BillCheckStatus, BillLine, DonationStatus
 from models.database import write_transaction
 from models.tables import donations_table
 from wechat import Transaction
@@ -44,7 +44,9 @@ from wechat.bill import BillError, BillReader, BillRow, BillSummary, open_bill
 from wechat.errors import WeChatError, WeChatPayError
 
 NOT_READY = frozenset({"NO_STATEMENT_EXIST", "STATEMENT_CREATING"})
-COUNTED_HERE = ("paid", "refunding", "refunded", "disputed")  # money that arrived, per the ledger
+# Money that arrived, per the ledger.
+COUNTED_HERE = (DonationStatus.PAID, DonationStatus.REFUNDING, DonationStatus.REFUNDED,
+                DonationStatus.DISPUTED)
 
 
 def check_bill(session: Session, deps: Deps, actor: Actor, bill_date: date) -> int:
@@ -90,7 +92,7 @@ def _run(session: Session, deps: Deps, check_id: int, bill_date: date) -> None:
 def _start(session: Session, actor: Actor, bill_date: date, now: datetime) -> int:
     with write_transaction(session):
         check = BillCheck(bill_date=bill_date, started_by=actor.username[:64], started_at=now,
-                          status=BillCheckStatus.RUNNING.value, problem="", findings_count=0)
+                          status=BillCheckStatus.RUNNING, problem="", findings_count=0)
         session.add(check)
         session.flush()
         record_action(session, actor, "bill.check", bill_date.isoformat(), {"check": check.id},
@@ -160,7 +162,7 @@ def _compare(session: Session, deps: Deps, check_id: int, bill_date: date) -> in
 def _recover(session: Session, deps: Deps, check_id: int) -> int:
     joined = _payment_lines(check_id, LINES.transaction_id, LINES.openid, LINES.trade_time)
     unpaid = joined.join(donations_table, LEDGER.out_trade_no == LINES.out_trade_no).where(
-        LEDGER.status.in_(("pending", "closed")))
+        LEDGER.status.in_((DonationStatus.PENDING, DonationStatus.CLOSED)))
     found = 0
     for line in pages(session, unpaid):
         tx = Transaction(appid="", mchid="", out_trade_no=line.out_trade_no,
@@ -189,7 +191,7 @@ def _amount_mismatches(session: Session, check_id: int) -> int:
     query = _payment_lines(check_id, LEDGER.amount_fen.label("ordered"), LEDGER.status).join(
         donations_table, LEDGER.out_trade_no == LINES.out_trade_no).where(
         LEDGER.status.in_(COUNTED_HERE),
-        (LINES.amount_fen != recorded) | (LEDGER.status == "disputed"))
+        (LINES.amount_fen != recorded) | (LEDGER.status == DonationStatus.DISPUTED))
     found = 0
     for line in pages(session, query):
         found += finding(session, check_id, AMOUNT_MISMATCH, line.out_trade_no,
@@ -230,7 +232,7 @@ def _ledger_figures(session: Session, bill_date: date) -> dict[str, int]:
 def _finish(session: Session, check_id: int, now: datetime, status: BillCheckStatus, *,
             problem: str = "", summary: BillSummary | None = None,
             ledger: dict[str, int] | None = None, findings: int = 0) -> None:
-    values: dict[str, Any] = {"status": status.value, "problem": problem[:300],
+    values: dict[str, Any] = {"status": status, "problem": problem[:300],
                               "finished_at": now, "findings_count": findings, **(ledger or {})}
     if summary is not None:
         values.update(bill_count=summary.count, bill_paid_fen=summary.settlement_fen,

@@ -100,7 +100,7 @@ def list_checks(session: Session, actor: Actor,
 def exit_code(check: dict[str, Any]) -> int:
     """0: bill and ledger agree (or the check put them right); 1: findings remain; 2: the bill
     could not be fetched or verified."""
-    if check["status"] != BillCheckStatus.DONE.value:
+    if check["status"] != BillCheckStatus.DONE:
         return 2
     return 1 if check["unexplained"] else 0
 
@@ -108,9 +108,9 @@ def exit_code(check: dict[str, Any]) -> int:
 def report_lines(check: dict[str, Any]) -> list[str]:
     """What `warmfund bill check` prints: both sides' figures in yuan, one line per finding."""
     day, bill, ledger = check["date"], check["bill"], check["ledger"]
-    if check["status"] == BillCheckStatus.NO_BILL.value:
+    if check["status"] == BillCheckStatus.NO_BILL:
         return [f"{day}: WeChat Pay has no bill for this day (yet): {check['problem']}"]
-    if check["status"] != BillCheckStatus.DONE.value:
+    if check["status"] != BillCheckStatus.DONE:
         return [f"{day}: the bill could not be checked ({check['status']}): {check['problem']}"]
     lines = [f"{day} WeChat Pay bill: {bill['count']} trades, paid {yuan(bill['paid_fen'])} yuan, "
              f"refunded {yuan(bill['refund_fen'])}, fees {yuan(bill['fee_fen'])}",

@@ -51,9 +51,8 @@ from models.database import write_transaction
 from models.tables import donations_table
 from wechat import Refund as WeChatRefund
 
-SUCCEEDED = RefundStatus.SUCCESS.value
 _REFUNDS = Refund.__table__.c
-_RECORDED_HERE = (*REFUNDABLE, DonationStatus.REFUNDING.value, DonationStatus.REFUNDED.value)
+_RECORDED_HERE = (*REFUNDABLE, DonationStatus.REFUNDING, DonationStatus.REFUNDED)
 Verdict = tuple[str, str] | None  # a finding's kind and detail, or nothing to report
 
 
@@ -70,7 +69,7 @@ def refund_figures(session: Session, bill_date: date) -> tuple[int, int]:
     start, end = china_day_bounds(bill_date)
     count, fen = session.execute(
         select(func.count(), func.coalesce(func.sum(_REFUNDS.amount_fen), 0))
-        .where(_REFUNDS.status == SUCCEEDED, _REFUNDS.succeeded_at >= start,
+        .where(_REFUNDS.status == RefundStatus.SUCCESS, _REFUNDS.succeeded_at >= start,
                _REFUNDS.succeeded_at < end)).one()
     session.commit()
     return int(count), int(fen)
@@ -85,7 +84,7 @@ def _record_unseen(session: Session, check_id: int, now: datetime) -> int:
     query = (_refund_lines(check_id, LINES.refund_id, LINES.refund_status, LINES.transaction_id,
                            LINES.trade_time, _REFUNDS.id.label("known"))
              .outerjoin(Refund, _REFUNDS.out_refund_no == LINES.out_refund_no)
-             .where(_REFUNDS.id.is_(None) | (_REFUNDS.status != SUCCEEDED)))
+             .where(_REFUNDS.id.is_(None) | (_REFUNDS.status != RefundStatus.SUCCESS)))
     found = 0
     for line in pages(session, query):
         if line.known is not None and line.refund_status != "SUCCESS":
@@ -130,7 +129,7 @@ def _unrecordable(line: Any) -> str | None:
 
 def _record_outside(session: Session, donation: Donation, line: Any, now: datetime) -> Verdict:
     placeholder = session.scalars(select(Refund).where(
-        Refund.donation_id == donation.id, Refund.status == SUCCEEDED,
+        Refund.donation_id == donation.id, Refund.status == RefundStatus.SUCCESS,
         Refund.out_refund_no == per_query_refund_no(donation.out_trade_no))).first()
     if placeholder is not None:
         return _identify(placeholder, line)
@@ -176,7 +175,7 @@ def _mismatches(session: Session, check_id: int) -> int:
                            LEDGER.out_trade_no.label("recorded_on"))
              .join(Refund, _REFUNDS.out_refund_no == LINES.out_refund_no)
              .join(donations_table, LEDGER.id == _REFUNDS.donation_id)
-             .where(_REFUNDS.status == SUCCEEDED,
+             .where(_REFUNDS.status == RefundStatus.SUCCESS,
                     (_REFUNDS.amount_fen != LINES.amount_fen)
                     | (LEDGER.out_trade_no != LINES.out_trade_no)))
     found = 0
@@ -199,7 +198,7 @@ def _missing_at_wechat(session: Session, check_id: int, bill_date: date) -> int:
     query = (select(_REFUNDS.id, _REFUNDS.out_refund_no, _REFUNDS.amount_fen,
                     LEDGER.out_trade_no)
              .join(donations_table, LEDGER.id == _REFUNDS.donation_id)
-             .where(_REFUNDS.status == SUCCEEDED, _REFUNDS.succeeded_at >= start,
+             .where(_REFUNDS.status == RefundStatus.SUCCESS, _REFUNDS.succeeded_at >= start,
                     _REFUNDS.succeeded_at < end,
                     _REFUNDS.out_refund_no != LEDGER.out_trade_no + PER_QUERY_SUFFIX, ~in_bill))
     found = 0

@@ -75,7 +75,7 @@ def _check_request(deps: Deps, request: OrderRequest) -> None:
 
 
 def _check_open(campaign: Campaign, unit: Unit, deps: Deps) -> None:
-    if campaign.status != CampaignStatus.OPEN.value:
+    if campaign.status != CampaignStatus.OPEN:
         raise CampaignClosedError()
     today = deps.clock().astimezone(SHANGHAI).date()
     if (campaign.starts_on and today < campaign.starts_on) or (
@@ -94,7 +94,7 @@ def _pending_donation(session: Session, deps: Deps, request: OrderRequest, campa
             Donation.openid == request.openid, Donation.campaign_id == campaign.id,
             Donation.unit_id == unit.id, Donation.quantity == request.quantity,
             Donation.anonymous == request.anonymous, Donation.message == request.message,
-            Donation.status == DonationStatus.PENDING.value,
+            Donation.status == DonationStatus.PENDING,
             Donation.expires_at > now + timedelta(minutes=2),
         ).order_by(Donation.id.desc()).limit(1))
         if same is not None:
@@ -103,7 +103,7 @@ def _pending_donation(session: Session, deps: Deps, request: OrderRequest, campa
             out_trade_no=new_out_trade_no(now), campaign_id=campaign.id, unit_id=unit.id,
             openid=request.openid, quantity=request.quantity,
             amount_fen=campaign.amount_fen * request.quantity, anonymous=request.anonymous,
-            message=request.message, status=DonationStatus.PENDING.value, created_at=now,
+            message=request.message, status=DonationStatus.PENDING, created_at=now,
             expires_at=now + timedelta(minutes=deps.order_expire_minutes),
             order_description=_description(campaign, unit))
         # One INSERT … RETURNING id; the Donation handed on is never added to the session, so
@@ -145,11 +145,11 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign
     with write_transaction(session):
         result = session.execute(
             update(donations_table).where(_COLUMN.id == donation.id,
-                                          _COLUMN.status == DonationStatus.PENDING.value)
+                                          _COLUMN.status == DonationStatus.PENDING)
             .values(prepay_id=prepay_id))
         stored = cast(CursorResult[Any], result).rowcount
     if not stored and session.scalar(select(Donation.status).where(
-            Donation.id == donation.id)) == DonationStatus.CLOSED.value:
+            Donation.id == donation.id)) == DonationStatus.CLOSED:
         # Reconcile closed the order meanwhile, as one WeChat Pay had never seen: it must not be
         # paid now. No payment parameters leave here, and the order at WeChat Pay is closed too
         # (should that fail, nobody can pay it without the parameters; it expires there).
@@ -168,7 +168,7 @@ def get_own_donation(session: Session, deps: Deps, openid: str,
     poll at a time and at most every query_after_seconds (see _claim_query), so that a payment
     whose notification was lost is found; any other poll is one read."""
     row = _own_row(session, openid, out_trade_no)
-    if row.status == DonationStatus.PENDING.value and _worth_asking(deps, row):
+    if row.status == DonationStatus.PENDING and _worth_asking(deps, row):
         now = _claim_query(session, deps, out_trade_no)
         if now is not None and ask_wechat_pay(session, deps, out_trade_no, now) not in (
                 None, NOT_SUCCESS):
@@ -218,7 +218,7 @@ def _claim_query(session: Session, deps: Deps, out_trade_no: str) -> datetime | 
         claimed = session.execute(
             update(donations_table)
             .where(_COLUMN.out_trade_no == out_trade_no,
-                   _COLUMN.status == DonationStatus.PENDING.value,
+                   _COLUMN.status == DonationStatus.PENDING,
                    _COLUMN.prepay_id.is_not(None), _COLUMN.expires_at > now,
                    _COLUMN.checked_at.is_(None) | (_COLUMN.checked_at <= since))
             .values(checked_at=now))

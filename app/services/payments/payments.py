@@ -25,7 +25,7 @@ from app.services.payments.refund_ledger import (
     per_query_refund_no,
 )
 from app.services.payments.totals import count_paid
-from models import Notification
+from models import DonationStatus, Notification
 from models.database import is_postgres, write_transaction
 from models.tables import donations_table
 from wechat import Refund as WeChatRefund
@@ -48,16 +48,16 @@ COUNTED = (RECORDED, PAID_AFTER_CLOSE)
 SIGNATURE_VERDICTS = {"unknown_serial", "signtest", "stale", "bad_signature"}
 
 _LEDGER = donations_table.c
-_UNPAID = ("pending", "closed")
+_UNPAID = (DonationStatus.PENDING, DonationStatus.CLOSED)
 
 
-def _mark(status: str, tx: Transaction, now: datetime) -> Update:
+def _mark(status: DonationStatus, tx: Transaction, now: datetime) -> Update:
     """Move an unpaid donation to `status`; matches nothing once someone else moved it."""
     return (update(donations_table)
             .where(_LEDGER.out_trade_no == tx.out_trade_no, _LEDGER.status.in_(_UNPAID))
             .values(status=status, transaction_id=tx.transaction_id,
                     paid_at=tx.success_time or now, reported_amount_fen=tx.amount_total,
-                    paid_after_close=_LEDGER.status == "closed"))
+                    paid_after_close=_LEDGER.status == DonationStatus.CLOSED))
 
 
 @dataclass(frozen=True)
@@ -139,9 +139,9 @@ def _apply(session: Session, tx: Transaction, now: datetime) -> tuple[str, Row[A
     if tx.trade_state not in PAID_STATES or tx.transaction_id is None or tx.amount_total is None:
         return NOT_SUCCESS, None
     paid = session.execute(
-        _mark("paid", tx, now).where(_LEDGER.amount_fen == tx.amount_total).returning(
-            _LEDGER.id, _LEDGER.campaign_id, _LEDGER.unit_id, _LEDGER.openid,
-            _LEDGER.amount_fen, _LEDGER.paid_after_close)).first()
+        _mark(DonationStatus.PAID, tx, now).where(_LEDGER.amount_fen == tx.amount_total)
+        .returning(_LEDGER.id, _LEDGER.campaign_id, _LEDGER.unit_id, _LEDGER.openid,
+                   _LEDGER.amount_fen, _LEDGER.paid_after_close)).first()
     if paid is None:
         return _classify_unpaid(session, tx, now), None
     if paid.paid_after_close:
@@ -162,8 +162,8 @@ def _classify_unpaid(session: Session, tx: Transaction, now: datetime) -> str:
         return UNKNOWN_ORDER
     if row.transaction_id == tx.transaction_id:
         return DUPLICATE
-    if row.status in ("pending", "closed"):
-        session.execute(_mark("disputed", tx, now))
+    if row.status in _UNPAID:
+        session.execute(_mark(DonationStatus.DISPUTED, tx, now))
         record_anomaly(session, AnomalyKind.AMOUNT_MISMATCH, tx.out_trade_no, now,
                        f"支付金额 {yuan(tx.amount_total or 0)} 元与订单金额 "
                        f"{yuan(row.amount_fen)} 元不符，未计入")

@@ -55,7 +55,7 @@ def _claim_batch(session: Session, now: datetime, size: int, after_id: int) -> l
     with write_transaction(session):
         query = (select(_LEDGER.id, _LEDGER.out_trade_no, _LEDGER.expires_at,
                         _LEDGER.created_at, _LEDGER.prepay_id)
-                 .where(_LEDGER.status == DonationStatus.PENDING.value, _LEDGER.id > after_id,
+                 .where(_LEDGER.status == DonationStatus.PENDING, _LEDGER.id > after_id,
                         (_LEDGER.checked_at.is_(None)) | (_LEDGER.checked_at < stale))
                  .order_by(_LEDGER.id).limit(size).with_for_update(skip_locked=True))
         rows = list(session.execute(query))
@@ -126,13 +126,13 @@ def _record_after_close_refused(session: Session, deps: Deps, out_trade_no: str,
 def _close_locally(session: Session, out_trade_no: str, now: datetime,
                    report: ReconcileReport, unless_payable: bool = False) -> int:
     unpaid = [_LEDGER.out_trade_no == out_trade_no,
-              _LEDGER.status == DonationStatus.PENDING.value]
+              _LEDGER.status == DonationStatus.PENDING]
     if unless_payable:
         unpaid.append(_LEDGER.prepay_id.is_(None) | (_LEDGER.expires_at <= now))
     with write_transaction(session):
         result = session.execute(
             update(donations_table).where(*unpaid)
-            .values(status=DonationStatus.CLOSED.value, closed_at=now))
+            .values(status=DonationStatus.CLOSED, closed_at=now))
         closed = cast(CursorResult[Any], result).rowcount
     report.closed += closed
     return closed

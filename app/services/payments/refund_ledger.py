@@ -29,9 +29,7 @@ REFUND_PROCESSING = "refund_processing"
 DUPLICATE = "duplicate"
 UNKNOWN_ORDER = "unknown_order"
 
-PAID, DISPUTED = DonationStatus.PAID.value, DonationStatus.DISPUTED.value
-REFUNDABLE = (PAID, DISPUTED)
-IN_FLIGHT = RefundStatus.PROCESSING.value
+REFUNDABLE = (DonationStatus.PAID, DonationStatus.DISPUTED)
 PLATFORM = "微信支付商户平台"
 PER_QUERY_SUFFIX = "-REFUND"
 
@@ -61,8 +59,8 @@ def paid_fen(donation: Donation) -> int:
 
 def base_status(donation: Donation) -> str:
     """The status the donation has apart from a refund in flight."""
-    if donation.status == DonationStatus.REFUNDING.value:
-        return donation.refund_from_status or PAID
+    if donation.status == DonationStatus.REFUNDING:
+        return donation.refund_from_status or DonationStatus.PAID
     return donation.status
 
 
@@ -102,8 +100,8 @@ def close_refused(session: Session, out_refund_no: str, detail: str, now: dateti
     donation = session.get(Donation, row.donation_id, with_for_update=True,
                            populate_existing=True)
     assert donation is not None
-    if row.status == IN_FLIGHT:
-        row.status, row.settled_at, row.detail = RefundStatus.CLOSED.value, now, detail[:200]
+    if row.status == RefundStatus.PROCESSING:
+        row.status, row.settled_at, row.detail = RefundStatus.CLOSED, now, detail[:200]
     _settle_status(session, donation)
 
 
@@ -112,8 +110,8 @@ def _outside_refund(session: Session, donation: Donation, event: WeChatRefund,
     """A refund we never asked for (made on the merchant platform): real money leaving."""
     row = Refund(out_refund_no=event.out_refund_no, donation_id=donation.id,
                  amount_fen=event.amount_refund, total_fen=event.amount_total,
-                 reason="商户平台退款", status=IN_FLIGHT, requested_by=PLATFORM, outside=True,
-                 detail="", created_at=now)
+                 reason="商户平台退款", status=RefundStatus.PROCESSING, requested_by=PLATFORM,
+                 outside=True, detail="", created_at=now)
     session.add(row)
     record_anomaly(session, AnomalyKind.REFUNDED_OUTSIDE, donation.out_trade_no, now,
                    f"未经本系统发起的退款 {event.out_refund_no}：{yuan(event.amount_refund)} 元"
@@ -124,17 +122,17 @@ def _outside_refund(session: Session, donation: Donation, event: WeChatRefund,
 def _transition(session: Session, donation: Donation, row: Refund, event: WeChatRefund,
                 now: datetime) -> str:
     if event.status == "SUCCESS":
-        if row.status == RefundStatus.SUCCESS.value:
+        if row.status == RefundStatus.SUCCESS:
             return DUPLICATE
         _succeed(session, donation, row, event.amount_refund, event.success_time or now)
         return REFUNDED
-    if event.status == "CLOSED" and row.status in (IN_FLIGHT, RefundStatus.ABNORMAL.value):
+    if event.status == "CLOSED" and row.status in (RefundStatus.PROCESSING, RefundStatus.ABNORMAL):
         _give_up(session, donation, row, RefundStatus.CLOSED, _CLOSED_HELP, now)
         return REFUND_CLOSED
-    if event.status == "ABNORMAL" and row.status == IN_FLIGHT:
+    if event.status == "ABNORMAL" and row.status == RefundStatus.PROCESSING:
         _give_up(session, donation, row, RefundStatus.ABNORMAL, _ABNORMAL_HELP, now)
         return REFUND_ABNORMAL
-    if event.status == "PROCESSING" and row.status == IN_FLIGHT:
+    if event.status == "PROCESSING" and row.status == RefundStatus.PROCESSING:
         return REFUND_PROCESSING
     return DUPLICATE  # a late copy of an event already superseded
 
@@ -150,8 +148,8 @@ def _succeed(session: Session, donation: Donation, row: Refund, amount: int,
     donation.refunded_fen += taken
     donation.refunded_at, donation.refund_reason = at, row.reason[:80]
     whole = donation.refunded_fen >= paid_fen(donation)
-    row.status, row.succeeded_at, row.settled_at = RefundStatus.SUCCESS.value, at, at
-    if base != PAID or taken == 0:
+    row.status, row.succeeded_at, row.settled_at = RefundStatus.SUCCESS, at, at
+    if base != DonationStatus.PAID or taken == 0:
         return
     where = {"donation_id": donation.id, "campaign_id": donation.campaign_id,
              "unit_id": donation.unit_id}
@@ -163,7 +161,7 @@ def _succeed(session: Session, donation: Donation, row: Refund, amount: int,
 
 def _give_up(session: Session, donation: Donation, row: Refund, status: RefundStatus,
              help_text: str, now: datetime) -> None:
-    row.status, row.settled_at = status.value, now
+    row.status, row.settled_at = status, now
     kind = (AnomalyKind.REFUND_ABNORMAL if status is RefundStatus.ABNORMAL
             else AnomalyKind.REFUND_CLOSED)
     record_anomaly(session, kind, donation.out_trade_no, now,
@@ -174,16 +172,16 @@ def _settle_status(session: Session, donation: Donation) -> None:
     """refunded when nothing is left; refunding while any refund of it is in flight; else the
     status it had before (paid or disputed)."""
     base = base_status(donation)
-    if base not in (*REFUNDABLE, DonationStatus.REFUNDED.value):
+    if base not in (*REFUNDABLE, DonationStatus.REFUNDED):
         return  # its payment is not recorded here: the anomaly says so
     session.flush()
     in_flight = session.scalar(select(func.count()).select_from(Refund).where(
-        Refund.donation_id == donation.id, Refund.status == IN_FLIGHT))
+        Refund.donation_id == donation.id, Refund.status == RefundStatus.PROCESSING))
     if left_to_refund(donation) <= 0:
-        status, before = DonationStatus.REFUNDED.value, None
+        status, before = DonationStatus.REFUNDED, None
     elif in_flight:
-        status, before = DonationStatus.REFUNDING.value, base
+        status, before = DonationStatus.REFUNDING, base
     else:
-        status, before = base, None
+        status, before = DonationStatus(base), None
     donation.status, donation.refund_from_status = status, before
     session.flush()

@@ -28,7 +28,6 @@ from app.services.formatting import rfc3339, yuan
 from app.services.paging import batches
 from app.services.payments.payments import record_refund
 from app.services.payments.refund_ledger import (
-    IN_FLIGHT,
     REFUNDABLE,
     close_refused,
     left_to_refund,
@@ -69,7 +68,7 @@ def request_refund(session: Session, deps: Deps, actor: Actor,
     _check_amount(asked.amount_fen)
     refund = _start(session, deps.clock(), actor, asked.out_trade_no, reason, asked.amount_fen)
     _send(session, deps, refund)
-    return {"out_refund_no": refund.out_refund_no, "status": DonationStatus.REFUNDING.value}
+    return {"out_refund_no": refund.out_refund_no, "status": DonationStatus.REFUNDING}
 
 
 def _check_amount(amount_fen: int | None) -> None:
@@ -99,8 +98,8 @@ def _start(session: Session, now: datetime, actor: Actor, out_trade_no: str, rea
         _mark_refunding(session, donation)
         refund = Refund(out_refund_no=_next_out_refund_no(session, donation), reason=reason,
                         donation_id=donation.id, amount_fen=amount, total_fen=paid_fen(donation),
-                        status=IN_FLIGHT, requested_by=actor.username, outside=False, detail="",
-                        created_at=now)
+                        status=RefundStatus.PROCESSING, requested_by=actor.username,
+                        outside=False, detail="", created_at=now)
         session.add(refund)
         record_action(session, actor, "donation.refund", out_trade_no,
                       {"out_refund_no": refund.out_refund_no, "amount_fen": amount,
@@ -136,9 +135,9 @@ def preview_refund(session: Session, actor: Actor, asked: RefundAsked) -> dict[s
 
 
 def _why_not(donation: Donation) -> str:
-    if donation.status == DonationStatus.REFUNDING.value:
+    if donation.status == DonationStatus.REFUNDING:
         return "该捐款有一笔退款正在处理，请等待其结果"
-    if donation.status == DonationStatus.REFUNDED.value:
+    if donation.status == DonationStatus.REFUNDED:
         return "该捐款已全额退款"
     return "只有已支付的捐款可以退款"
 
@@ -147,7 +146,7 @@ def _mark_refunding(session: Session, donation: Donation) -> None:
     # Guarded by the status as well as the row lock: of two requests at once, one moves it.
     moved = session.execute(
         update(Donation).where(Donation.id == donation.id, Donation.status.in_(REFUNDABLE))
-        .values(status=DonationStatus.REFUNDING.value, refund_from_status=donation.status))
+        .values(status=DonationStatus.REFUNDING, refund_from_status=donation.status))
     if not isinstance(moved, CursorResult) or moved.rowcount != 1:
         raise NotRefundableError("该捐款有一笔退款正在处理，请等待其结果")
 
@@ -210,7 +209,8 @@ def check_refunds_in_flight(session: Session, deps: Deps,
 def _claim(session: Session, now: datetime, size: int, after_id: int) -> list[Refund]:
     stale = now - timedelta(seconds=CLAIM_SECONDS)
     with write_transaction(session):
-        query = (select(Refund).where(Refund.status == IN_FLIGHT, Refund.id > after_id,
+        query = (select(Refund).where(Refund.status == RefundStatus.PROCESSING,
+                                      Refund.id > after_id,
                                       Refund.checked_at.is_(None) | (Refund.checked_at < stale))
                  .order_by(Refund.id).limit(size).with_for_update(skip_locked=True))
         rows = list(session.scalars(query))
@@ -271,7 +271,7 @@ def list_refunds(session: Session, actor: Actor, out_trade_no: str | None = None
     if out_trade_no:
         query = query.where(Donation.out_trade_no == out_trade_no)
     if status:
-        if status not in {s.value for s in RefundStatus}:
+        if status not in set(RefundStatus):
             raise InvalidRequestError("未知的退款状态")
         query = query.where(Refund.status == status)
     return [refund_dict(r, otn) for r, otn in session.execute(query)]

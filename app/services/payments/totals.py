@@ -161,7 +161,7 @@ def read_figures(session: Session, scope: Scope, campaign_ids: list[int],
     if not campaign_ids:
         return {}
     where = "scope = :scope AND campaign_id IN :campaigns"
-    params: dict[str, object] = {"scope": scope.value, "campaigns": campaign_ids}
+    params: dict[str, object] = {"scope": scope, "campaigns": campaign_ids}
     expanding: list[BindParameter[Any]] = [bindparam("campaigns", expanding=True)]
     if unit_ids is not None:
         if not unit_ids:

@@ -24,7 +24,7 @@ from app.services.reports.figures import Period, parse_period
 from app.services.units.scope import UnitInfo, campaign_codes, resolve_scope, unit_directory
 from models import Donation, DonationStatus
 
-STATUSES = {s.value for s in DonationStatus}
+STATUSES = set(DonationStatus)
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
 
 # Columns read for lists and exports; plain tuples are several times faster than ORM objects.
@@ -154,7 +154,7 @@ def latest_paid(session: Session, campaign_id: int, unit_ids: list[int] | None,
     """The most recent paid donations in scope, donors masked, messages shown."""
     query = (select(Donation.amount_fen, Donation.quantity, Donation.anonymous, Donation.openid,
                     Donation.message, Donation.paid_at, Donation.unit_id)
-             .where(Donation.campaign_id == campaign_id, Donation.status == "paid",
+             .where(Donation.campaign_id == campaign_id, Donation.status == DonationStatus.PAID,
                     Donation.paid_at.is_not(None))
              .order_by(Donation.paid_at.desc(), Donation.id.desc()).limit(limit))
     if unit_ids is not None:

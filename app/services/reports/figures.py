@@ -21,12 +21,11 @@ from app.services.formatting import SHANGHAI
 from app.services.payments.totals import ZERO, Figures, read_figures
 from models import Donation, DonationStatus, Scope, UnitClosure
 
-PAID = DonationStatus.PAID.value
 # A donation counts while paid, and while a refund of a paid one is in flight, for what partial
 # refunds left of it (as the running totals count it).
-COUNTED = or_(Donation.status == PAID,
-              and_(Donation.status == DonationStatus.REFUNDING.value,
-                   Donation.refund_from_status == PAID))
+COUNTED = or_(Donation.status == DonationStatus.PAID,
+              and_(Donation.status == DonationStatus.REFUNDING,
+                   Donation.refund_from_status == DonationStatus.PAID))
 NET_FEN = Donation.amount_fen - Donation.refunded_fen
 
 

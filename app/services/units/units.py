@@ -15,7 +15,7 @@ from models import Unit, UnitKind
 from models.database import is_postgres, write_transaction
 
 UNIT_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
-KINDS = {k.value for k in UnitKind}
+KINDS = set(UnitKind)
 # Each kind as a clerk writes it, from the top of the tree down.
 UNIT_KIND_NAMES = {"district": "区总工会", "town": "镇总工会", "street": "街道总工会",
                    "park": "产业基地", "grassroots": "基层工会", "enterprise": "企业"}
