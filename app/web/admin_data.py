@@ -9,10 +9,18 @@ from flask import Blueprint, Response, jsonify
 from app.services.accounts import campaign_admin
 from app.services.accounts.campaign_admin import CampaignChanges
 from app.services.reports import dashboard, donation_list, reports
-from app.web.admin_args import donation_filter, period
+from app.web.admin_args import (
+    campaign_code,
+    cursor,
+    donation_filter,
+    page_limit,
+    period,
+    sort_by,
+    unit_code,
+)
 from app.web.auth import current_actor
 from app.web.context import deps, get_session
-from app.web.parsing import field, json_body, query_arg
+from app.web.parsing import field, json_body
 
 bp = Blueprint("admin_data", __name__, url_prefix="/admin/api")
 
@@ -55,21 +63,18 @@ def update_campaign(code: str) -> Response:
 def campaign_totals(code: str) -> Response:
     actor = current_actor()
     return jsonify(reports.campaign_totals(get_session(), actor, code,
-                                           query_arg("unit", max_length=16) or None, period()))
+                                           unit_code(), period()))
 
 
 @bp.get("/dashboard")
 def dashboard_data() -> Response:
     actor = current_actor()
     return jsonify(dashboard.dashboard(
-        get_session(), actor, query_arg("campaign", "one-yuan", max_length=15) or "one-yuan",
-        query_arg("unit", max_length=16) or None, deps().clock(),
-        query_arg("sort", "amount", max_length=10) or "amount"))
+        get_session(), actor, campaign_code(), unit_code(), deps().clock(), sort_by()))
 
 
 @bp.get("/donations")
 def list_donations() -> Response:
     actor = current_actor()
     return jsonify(donation_list.list_donations(
-        get_session(), actor, donation_filter(), query_arg("cursor", max_length=20),
-        donation_list.parse_limit(query_arg("limit", max_length=5))))
+        get_session(), actor, donation_filter(), cursor(), page_limit()))

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 
 from app.services.reports import exports, reports
 from app.services.reports.report_files import report_csv, report_pdf, report_xlsx
-from app.web.admin_args import donation_filter, period
+from app.web.admin_args import campaign_code, donation_filter, period, unit_code
 from app.web.auth import current_actor
 from app.web.context import deps, get_session, runtime
-from app.web.parsing import query_arg
 
 bp = Blueprint("admin_export", __name__, url_prefix="/admin/export")
 
@@ -63,15 +62,12 @@ def donations_xlsx() -> Response:
 
 
 def _report(kind: str) -> reports.Report:
-    campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
-    return reports.report_download(get_session(), current_actor(), campaign,
-                                   query_arg("unit", max_length=16) or None, period(), kind,
-                                   deps().clock())
+    return reports.report_download(get_session(), current_actor(), campaign_code(),
+                                   unit_code(), period(), kind, deps().clock())
 
 
 def _report_name(suffix: str) -> str:
-    campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
-    return f"单位统计-{campaign}.{suffix}"
+    return f"单位统计-{campaign_code()}.{suffix}"
 
 
 @bp.get("/units-report.csv")

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from app.services.accounts import account_import, accounts, anomalies, audit
 from app.services.errors import InvalidRequestError
 from app.services.payments import refunds
+from app.web.admin_args import cursor
 from app.web.auth import current_actor
 from app.web.context import deps, get_session
 from app.web.parsing import field, json_body, query_arg
@@ -68,15 +69,13 @@ def update_account(username: str) -> Response:
 
 @bp.get("/audit")
 def audit_actions() -> Response:
-    return jsonify(audit.list_actions(get_session(), current_actor(),
-                                      query_arg("cursor", max_length=20),
+    return jsonify(audit.list_actions(get_session(), current_actor(), cursor(),
                                       query_arg("action", max_length=40)))
 
 
 @bp.get("/notifications")
 def notifications() -> Response:
-    return jsonify(audit.list_notifications(get_session(), current_actor(),
-                                            query_arg("cursor", max_length=20),
+    return jsonify(audit.list_notifications(get_session(), current_actor(), cursor(),
                                             query_arg("verdict", max_length=20)))
 
 

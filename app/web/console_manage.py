@@ -9,6 +9,7 @@ from app.services.accounts import account_import, accounts, anomalies, audit, ca
 from app.services.accounts.campaign_admin import CampaignChanges
 from app.services.errors import DomainError
 from app.web import audit_text
+from app.web.admin_args import cursor
 from app.web.auth import actor, back, signed_in
 from app.web.console_blueprint import console_blueprint
 from app.web.context import deps, get_session
@@ -144,7 +145,7 @@ def audit_page() -> str:
     campaign_names = {c["code"]: c["name"] for c in campaign_admin.list_campaigns_admin(session)}
     return render_template(
         "admin/audit.html", describe=audit_text.describe, campaign_names=campaign_names,
-        actions=audit.list_actions(session, who, query_arg("cursor", max_length=20)),
+        actions=audit.list_actions(session, who, cursor()),
         notifications=audit.list_notifications(session, who, None,
                                                query_arg("verdict", max_length=20)),
         anomalies=anomalies.list_anomalies(session, who,

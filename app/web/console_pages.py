@@ -14,11 +14,18 @@ from app.services.reports import dashboard, donation_list, reports
 from app.services.reports.charts import bars
 from app.services.reports.exports import STATUS_NAMES
 from app.services.units import unit_admin, unit_import
-from app.web.admin_args import donation_filter, period
+from app.web.admin_args import (
+    campaign_code,
+    cursor,
+    donation_filter,
+    page_limit,
+    period,
+    sort_by,
+    unit_code,
+)
 from app.web.auth import actor, signed_in
 from app.web.console_blueprint import console_blueprint
 from app.web.context import deps, get_session
-from app.web.parsing import query_arg
 
 bp = console_blueprint("console_pages", __name__)
 
@@ -41,10 +48,8 @@ def _link_args(*dropped: str) -> dict[str, str]:
 
 
 def _dashboard_data() -> dict[str, Any]:
-    campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
-    data = dashboard.dashboard(get_session(), actor(), campaign,
-                               query_arg("unit", max_length=16) or None, deps().clock(),
-                               query_arg("sort", "amount", max_length=10) or "amount")
+    data = dashboard.dashboard(get_session(), actor(), campaign_code(), unit_code(),
+                               deps().clock(), sort_by())
     data["day_chart"] = bars(data["chart"]["days"], "total_fen")
     data["hour_chart"] = bars(data["chart"]["hours"], "total_fen")
     return data
@@ -70,8 +75,7 @@ def dashboard_live() -> str:
 def donations_page() -> str:
     wanted = donation_filter()
     page = donation_list.list_donations(
-        get_session(), actor(), wanted, query_arg("cursor", max_length=20),
-        donation_list.parse_limit(query_arg("limit", max_length=5)))
+        get_session(), actor(), wanted, cursor(), page_limit())
     args = _link_args("cursor")
     listed = campaign_admin.list_campaigns_admin(get_session())
     return render_template("admin/donations.html", page=page, f=wanted, args=args,
@@ -82,9 +86,8 @@ def donations_page() -> str:
 @bp.get("/reports")
 @signed_in
 def reports_page() -> str:
-    campaign = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
-    report = reports.unit_report(get_session(), actor(), campaign,
-                                 query_arg("unit", max_length=16) or None, period())
+    campaign = campaign_code()
+    report = reports.unit_report(get_session(), actor(), campaign, unit_code(), period())
     args = _link_args()
     return render_template("admin/reports.html", report=report, args=args,
                            campaign=campaign,
@@ -97,7 +100,7 @@ def units_page() -> str:
     """Every unit in reach with its landing page, QR codes, mini-program code and posters for
     one campaign, and the ZIP of a unit's whole subtree."""
     public = campaigns.list_campaigns(get_session())  # drafts have no pages or codes yet
-    wanted = query_arg("campaign", "one-yuan", max_length=15) or "one-yuan"
+    wanted = campaign_code()
     campaign = next((c for c in public if c["code"] == wanted), public[0] if public else None)
     return render_template("admin/units.html", campaign=campaign, campaigns=public,
                            units=unit_admin.units_in_tree_order(get_session(), actor()))
