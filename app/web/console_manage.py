@@ -29,7 +29,7 @@ VERDICT_NAMES = {
     "refunded": "已退款（已扣减）", "refund_closed": "退款关闭", "refund_abnormal": "退款异常",
     "refund_processing": "退款处理中",
 }
-KIND_NAMES = {"payment": "支付", "refund": "退款"}
+NOTIFICATION_KIND_NAMES = {"payment": "支付", "refund": "退款"}
 ACTION_NAMES = {
     "account.login": "登录", "account.login_failed": "登录失败", "account.locked": "账号锁定",
     "account.logout": "退出登录", "account.create": "创建账号", "account.disable": "停用账号",
@@ -49,7 +49,7 @@ def _verdict_name(code: str) -> str:
 
 @bp.app_template_filter("kind_name")
 def _kind_name(code: str) -> str:
-    return KIND_NAMES.get(code, code)
+    return NOTIFICATION_KIND_NAMES.get(code, code)
 
 
 @bp.app_template_filter("action_name")
