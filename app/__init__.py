@@ -7,8 +7,13 @@ import logging
 from typing import Any
 
 from flask import Flask, abort, request
+from flask.logging import default_handler, has_level_handler
 
 from app.config import load_settings
+
+log = logging.getLogger(__name__)
+# Every module logs under its own name (logging.getLogger(__name__)) in one of these packages.
+LOGGED_PACKAGES = ("app", "wechat", "qr", "models")
 
 
 def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
@@ -26,7 +31,6 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=runtime.deps.secret_key,
         MAX_CONTENT_LENGTH=settings.get("app", "max_body_bytes"),
-        JSON_AS_ASCII=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_PATH=CONSOLE_PREFIX,  # browsers keep the console's cookie to the console
@@ -49,8 +53,21 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     app.url_value_preprocessor(refuse_impossible_path_values)
     register_blueprints(app)
     app.after_request(secure_headers)
-    logging.getLogger("warmfund").setLevel(logging.INFO)
+    configure_logging()
     return app
+
+
+def configure_logging() -> None:
+    """Our packages log from INFO up (every notification's verdict is an INFO line). A
+    deployment that configured a handler for them (or for the root logger) keeps its own;
+    otherwise they get Flask's, which writes to the request's wsgi.errors (gunicorn's error
+    log) and elsewhere to stderr. A level the deployment set is kept too."""
+    for name in LOGGED_PACKAGES:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)
+        if not has_level_handler(logger):
+            logger.addHandler(default_handler)
 
 
 def _refuse_around_the_proxy() -> None:
@@ -63,7 +80,7 @@ def _refuse_around_the_proxy() -> None:
     except ValueError:
         local = False
     if not local:
-        logging.getLogger("warmfund").warning(
+        log.warning(
             "refused a request from %s: [app].trusted_proxies is set, so only the proxy on "
             "this host may reach the app (listen on 127.0.0.1)", peer)
         abort(403)
