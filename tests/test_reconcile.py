@@ -20,7 +20,7 @@ from app.services.payments.donations import (
     place_order,
 )
 from app.services.payments.ledger_check import find_drift
-from app.services.payments.payments import refresh_from_wechat
+from app.services.payments.payments import ask_wechat_pay
 from app.services.payments.reconcile import reconcile
 from models import Anomaly, Donation
 from models.tables import donations_table
@@ -198,7 +198,7 @@ def test_order_placed_while_reconcile_gives_up_on_it_stays_payable(
     placed = session.scalar(select(Donation))
     assert (placed.status, placed.prepay_id) == ("pending", f"wxfake{otn}")
     deps.pay.pay(otn)  # and the worker pays it: the poll records it
-    assert refresh_from_wechat(session, deps, otn) == "recorded"
+    assert ask_wechat_pay(session, deps, otn, utc_now()) == "recorded"
     assert _status_of(session) == {otn: "paid"}
     assert find_drift(session) == []
 

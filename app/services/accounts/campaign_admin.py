@@ -15,13 +15,17 @@ from sqlalchemy.orm import Session
 
 from app.services.accounts.audit import record_action
 from app.services.actor import Actor
-from app.services.catalog.campaigns import CODE, DEFAULT_CAMPAIGNS, campaign_view, find_campaign
+from app.services.catalog.campaigns import (
+    CAMPAIGN_CODE,
+    DEFAULT_CAMPAIGNS,
+    campaign_view,
+    find_campaign,
+)
 from app.services.errors import InvalidRequestError, taken_as
 from app.services.reports.figures import parse_date
 from models import Campaign, CampaignStatus
 from models.database import write_transaction
 
-CAMPAIGN_CODE = CODE
 FIXED_PRICES = {code for code, _name, _fen in DEFAULT_CAMPAIGNS}
 MAX_GOAL_FEN = 10**12
 STATUSES = set(CampaignStatus)

@@ -15,7 +15,7 @@ from app.services.units.units import ancestor_path, find_unit
 from models import Campaign, CampaignStatus, Scope, Unit
 from models.database import write_transaction
 
-CODE = re.compile(r"[a-z0-9-]{1,15}")
+CAMPAIGN_CODE = re.compile(r"[a-z0-9-]{1,15}")
 DEFAULT_CAMPAIGNS = (
     ("one-yuan", "一元捐", 100),
     ("ten-yuan", "十元捐", 1000),
@@ -37,8 +37,8 @@ def ensure_default_campaigns(session: Session, now: datetime) -> list[str]:
 
 
 def find_campaign(session: Session, code: str) -> Campaign:
-    campaign = session.scalar(select(Campaign).where(Campaign.code == code)) if CODE.fullmatch(
-        code) else None
+    campaign = (session.scalar(select(Campaign).where(Campaign.code == code))
+                if CAMPAIGN_CODE.fullmatch(code) else None)
     if campaign is None:
         raise NotFoundError("找不到该募捐项目")
     return campaign

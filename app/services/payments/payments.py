@@ -228,15 +228,6 @@ def _refuse(session: Session, notice: ReceivedNotice, verdict: str, now: datetim
     raise NotificationRejectedError(verdict)
 
 
-def refresh_from_wechat(session: Session, deps: Deps, out_trade_no: str) -> str | None:
-    """Ask WeChat Pay about one pending order and record a payment it reports."""
-    now = deps.clock()
-    with write_transaction(session):
-        session.execute(update(donations_table).where(_LEDGER.out_trade_no == out_trade_no)
-                        .values(checked_at=now))
-    return ask_wechat_pay(session, deps, out_trade_no, now)
-
-
 def ask_wechat_pay(session: Session, deps: Deps, out_trade_no: str, now: datetime) -> str | None:
     """Query one order (its checked_at stamped by the caller) and record a payment WeChat Pay
     reports; None when it could not be asked."""

@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -41,15 +41,7 @@ BOM = "\ufeff"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "{")
 # Columns of text (order numbers, names, the message, the openid) among HEADERS.
 _TEXT_COLUMNS = (0, 1, 2, 3, 4, 5, 8, 9, 10)
-_EIGHT_HOURS = timedelta(hours=8)
 CHUNK = 64 * 1024
-
-
-def local_time(moment: datetime | None) -> str:
-    """UTC -> Asia/Shanghai wall time; China has had no daylight saving since 1991."""
-    if moment is None:
-        return ""
-    return (moment + _EIGHT_HOURS).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # xlsxwriter's options that keep what people typed as text: by default a cell reading "=..."
