@@ -33,6 +33,7 @@ from app.services.catalog import campaigns
 from app.services.errors import DomainError
 from app.services.payments import ledger_check, reconcile
 from app.services.units import unit_import, units
+from models import Role
 
 DEMO_UNITS = Path(__file__).resolve().parent / "demo" / "units.csv"
 
@@ -175,7 +176,7 @@ def _development_admin(session: Session, rt: Runtime) -> None:
     elif not names:
         password = secrets.token_urlsafe(9)
         accounts.create_account(session, SYSTEM, username="admin", password=password,
-                                role="admin", unit_code=None, now=rt.deps.clock())
+                                role=Role.ADMIN, unit_code=None, now=rt.deps.clock())
         path.write_text(password + "\n")
         path.chmod(0o600)
         click.echo(f"development admin: admin / {password}  (also in {path})")
