@@ -35,9 +35,10 @@ class RenderSlots:
     def __init__(self, directory: Path, slots: int, wait_seconds: float) -> None:
         if slots < 1:
             raise ValueError("at least one drawing slot")
+        self.directory = directory
         self.paths = [directory / f"slot-{index}.lock" for index in range(slots)]
         self.wait_seconds = wait_seconds
-        directory.mkdir(parents=True, exist_ok=True)
+        self._made = False
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -49,6 +50,11 @@ class RenderSlots:
             os.close(fd)
 
     def _take(self) -> int:
+        if not self._made:
+            # By the first drawing, as the app's own user: the runtime is also built by
+            # commands (check-config) that may run as another.
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._made = True
         deadline = time.monotonic() + self.wait_seconds
         while True:
             for path in self.paths:
