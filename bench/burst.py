@@ -208,10 +208,14 @@ class Client:
                      unit=self._rng.choice(self._units))
 
     def step(self, name: str, donor: Donor) -> tuple[int, str | None]:
-        """Run one step for `donor`: the HTTP status and what was wrong, if anything."""
+        """Run one step for `donor`: the HTTP status and what was wrong, if anything (a
+        connection that failed twice counts as a 5xx, so that no donor is lost unseen)."""
         handler: Callable[[Donor], tuple[int, str | None]] = getattr(
             self, "_" + name.replace(" ", "_"))
-        return handler(donor)
+        try:
+            return handler(donor)
+        except (OSError, http.client.HTTPException) as exc:
+            return 599, f"{name}: {type(exc).__name__}: {exc}"
 
     def _login(self, donor: Donor) -> tuple[int, str | None]:
         status, body = self._send("app", "POST", "/api/login", donor, {"code": donor.code})

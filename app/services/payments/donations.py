@@ -5,13 +5,13 @@ from __future__ import annotations
 import contextlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, insert, select, update
+from sqlalchemy import CursorResult, Row, bindparam, insert, select, true, update
 from sqlalchemy.orm import Session
 
-from app.services.catalog.campaigns import find_public_campaign
+from app.services.catalog.campaigns import CAMPAIGN_CODE, find_public_campaign
 from app.services.deps import Deps
 from app.services.errors import (
     CampaignClosedError,
@@ -23,8 +23,9 @@ from app.services.errors import (
 from app.services.formatting import SHANGHAI, donation_view
 from app.services.paging import newest_first
 from app.services.payments.payments import NOT_SUCCESS, ask_wechat_pay
-from app.services.units.units import find_unit
+from app.services.units.units import UNIT_CODE, find_unit
 from models import Campaign, CampaignStatus, Donation, DonationStatus, Unit, Worker
+from models.base import UTCDateTime
 from models.database import is_postgres, write_transaction
 from models.tables import donations_table
 from wechat import JsapiOrder
@@ -55,16 +56,14 @@ class PlacedOrder:
 def place_order(session: Session, deps: Deps, request: OrderRequest) -> PlacedOrder:
     """Create (or hand back an identical pending) donation and its WeChat Pay order."""
     _check_request(deps, request)
-    campaign = find_public_campaign(session, request.campaign)  # a draft is no campaign yet
-    unit = find_unit(session, request.unit)
-    _check_open(campaign, unit, deps)
-    donation, created = _pending_donation(session, deps, request, campaign, unit)
-    prepay_id = donation.prepay_id or _create_at_wechat(session, deps, donation, campaign, unit)
+    target, donation, created = _pending_donation(session, deps, request)
+    prepay_id = donation.prepay_id or _create_at_wechat(session, deps, donation, target)
     try:
         params = deps.pay.payment_params(prepay_id)
     except WeChatError as exc:
         raise WeChatUnavailableDomainError() from exc
-    return PlacedOrder(donation_view(donation, campaign.code, unit.code), params.as_dict(), created)
+    view = donation_view(donation, target.campaign_code, target.unit_code)
+    return PlacedOrder(view, params.as_dict(), created)
 
 
 def _check_request(deps: Deps, request: OrderRequest) -> None:
@@ -74,50 +73,111 @@ def _check_request(deps: Deps, request: OrderRequest) -> None:
         raise InvalidRequestError(f"留言不能超过 {MESSAGE_MAX} 个字")
 
 
-def _check_open(campaign: Campaign, unit: Unit, deps: Deps) -> None:
-    if campaign.status != CampaignStatus.OPEN:
+@dataclass(frozen=True)
+class _Target:
+    """What an order needs of its campaign and unit, read as plain columns."""
+
+    campaign_id: int
+    campaign_code: str
+    campaign_name: str
+    amount_fen: int
+    status: str
+    starts_on: date | None
+    ends_on: date | None
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    active: bool
+
+
+_CAMPAIGN = Campaign.__table__.c
+_UNIT = Unit.__table__.c
+_TARGET = select(
+    _CAMPAIGN.id.label("campaign_id"), _CAMPAIGN.code.label("campaign_code"),
+    _CAMPAIGN.name.label("campaign_name"), _CAMPAIGN.amount_fen, _CAMPAIGN.status,
+    _CAMPAIGN.starts_on, _CAMPAIGN.ends_on, _UNIT.id.label("unit_id"),
+    _UNIT.code.label("unit_code"), _UNIT.name.label("unit_name"), _UNIT.active,
+).select_from(Campaign.__table__.join(Unit.__table__, true())).where(
+    _CAMPAIGN.code == bindparam("campaign"), _UNIT.code == bindparam("unit"))
+
+
+def _find_target(session: Session, request: OrderRequest) -> _Target:
+    """The campaign and unit in one statement; when either is missing (or a draft), the
+    lookups that say which (and keep a code that cannot exist from the database)."""
+    row = None
+    if CAMPAIGN_CODE.fullmatch(request.campaign) and UNIT_CODE.fullmatch(request.unit):
+        row = session.connection().execute(
+            _TARGET, {"campaign": request.campaign, "unit": request.unit}).first()
+    if row is None or row.status == CampaignStatus.DRAFT:
+        find_public_campaign(session, request.campaign)  # a draft is no campaign yet
+        find_unit(session, request.unit)
+        raise NotFoundError("找不到该募捐项目")  # only a race with an admin gets here
+    return _Target(**row._mapping)
+
+
+def _check_open(target: _Target, deps: Deps) -> None:
+    if target.status != CampaignStatus.OPEN:
         raise CampaignClosedError()
     today = deps.clock().astimezone(SHANGHAI).date()
-    if (campaign.starts_on and today < campaign.starts_on) or (
-            campaign.ends_on and today > campaign.ends_on):
+    if (target.starts_on and today < target.starts_on) or (
+            target.ends_on and today > target.ends_on):
         raise CampaignClosedError("该项目不在募捐期内")
-    if not unit.active:
+    if not target.active:
         raise UnitInactiveError()
 
 
-def _pending_donation(session: Session, deps: Deps, request: OrderRequest, campaign: Campaign,
-                      unit: Unit) -> tuple[Donation, bool]:
+_SAME = select(donations_table).where(
+    _COLUMN.openid == bindparam("openid"), _COLUMN.campaign_id == bindparam("campaign_id"),
+    _COLUMN.unit_id == bindparam("unit_id"), _COLUMN.quantity == bindparam("quantity"),
+    _COLUMN.anonymous == bindparam("anonymous"), _COLUMN.message == bindparam("message"),
+    _COLUMN.status == DonationStatus.PENDING,
+    _COLUMN.expires_at > bindparam("fresh_until", type_=UTCDateTime()),
+).order_by(_COLUMN.id.desc()).limit(1)
+
+
+def _pending_donation(session: Session, deps: Deps,
+                      request: OrderRequest) -> tuple[_Target, Donation, bool]:
+    """In one write transaction (the campaign and unit read in it, as plain columns): the
+    worker's identical pending order if there is one, else a new one."""
     now = deps.clock()
     with write_transaction(session):
         _lock_worker(session, request.openid)
-        same = session.scalar(select(Donation).where(
-            Donation.openid == request.openid, Donation.campaign_id == campaign.id,
-            Donation.unit_id == unit.id, Donation.quantity == request.quantity,
-            Donation.anonymous == request.anonymous, Donation.message == request.message,
-            Donation.status == DonationStatus.PENDING,
-            Donation.expires_at > now + timedelta(minutes=2),
-        ).order_by(Donation.id.desc()).limit(1))
+        target = _find_target(session, request)
+        _check_open(target, deps)
+        same = session.connection().execute(_SAME, {
+            "openid": request.openid, "campaign_id": target.campaign_id,
+            "unit_id": target.unit_id, "quantity": request.quantity,
+            "anonymous": request.anonymous, "message": request.message,
+            "fresh_until": now + timedelta(minutes=2)}).first()
         if same is not None:
-            return same, False
-        fields: dict[str, Any] = dict(
-            out_trade_no=new_out_trade_no(now), campaign_id=campaign.id, unit_id=unit.id,
-            openid=request.openid, quantity=request.quantity,
-            amount_fen=campaign.amount_fen * request.quantity, anonymous=request.anonymous,
-            message=request.message, status=DonationStatus.PENDING, created_at=now,
-            expires_at=now + timedelta(minutes=deps.order_expire_minutes),
-            order_description=_description(campaign, unit))
+            return target, Donation(**same._mapping), False
+        fields = _new_donation(deps, request, target, now)
         # One INSERT … RETURNING id; the Donation handed on is never added to the session, so
         # reading its fields loads nothing back from the database.
-        fields["id"] = session.execute(
+        fields["id"] = session.connection().execute(
             insert(donations_table).values(fields).returning(_COLUMN.id)).scalar_one()
-    return Donation(**fields), True
+    return target, Donation(**fields), True
+
+
+def _new_donation(deps: Deps, request: OrderRequest, target: _Target,
+                  now: datetime) -> dict[str, Any]:
+    return dict(
+        out_trade_no=new_out_trade_no(now), campaign_id=target.campaign_id,
+        unit_id=target.unit_id, openid=request.openid, quantity=request.quantity,
+        amount_fen=target.amount_fen * request.quantity, anonymous=request.anonymous,
+        message=request.message, status=DonationStatus.PENDING, created_at=now,
+        expires_at=now + timedelta(minutes=deps.order_expire_minutes),
+        order_description=_description(target))
 
 
 def _lock_worker(session: Session, openid: str) -> None:
     # Serialises one worker's orders, so a double tap cannot make two identical orders
     # (SQLite's writes are one at a time anyway: nothing to ask there).
     if is_postgres(session):
-        session.execute(select(Worker.id).where(Worker.openid == openid).with_for_update())
+        session.connection().execute(_LOCK_WORKER, {"openid": openid})
+
+
+_LOCK_WORKER = select(Worker.id).where(Worker.openid == bindparam("openid")).with_for_update()
 
 
 def new_out_trade_no(now: datetime) -> str:
@@ -125,17 +185,16 @@ def new_out_trade_no(now: datetime) -> str:
     return "WF" + stamp + "".join(secrets.choice(_ALPHABET) for _ in range(12))
 
 
-def _description(campaign: Campaign, unit: Unit) -> str:
-    return f"{campaign.name}-{unit.name}"[:127]
+def _description(target: _Target) -> str:
+    return f"{target.campaign_name}-{target.unit_name}"[:127]
 
 
-def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign: Campaign,
-                      unit: Unit) -> str:
+def _create_at_wechat(session: Session, deps: Deps, donation: Donation, target: _Target) -> str:
     order = JsapiOrder(
         out_trade_no=donation.out_trade_no,
-        description=donation.order_description or _description(campaign, unit),
+        description=donation.order_description or _description(target),
         amount_fen=donation.amount_fen, openid=donation.openid,
-        time_expire=donation.expires_at, attach=f"{unit.code}/{campaign.code}")
+        time_expire=donation.expires_at, attach=f"{target.unit_code}/{target.campaign_code}")
     try:
         prepay_id: str = deps.pay.create_jsapi_order(order)
     except WeChatError as exc:
@@ -143,7 +202,7 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign
         # closes it if WeChat never saw it.
         raise WeChatUnavailableDomainError() from exc
     with write_transaction(session):
-        result = session.execute(
+        result = session.connection().execute(
             update(donations_table).where(_COLUMN.id == donation.id,
                                           _COLUMN.status == DonationStatus.PENDING)
             .values(prepay_id=prepay_id))
@@ -158,7 +217,6 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, campaign
         raise WeChatUnavailableDomainError("订单已关闭，请重新下单")
     # Not stored but not closed: a double tap's other half placed and paid it meanwhile, and
     # WeChat Pay refuses to take its money twice.
-    donation.prepay_id = prepay_id
     return prepay_id
 
 
