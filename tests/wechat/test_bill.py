@@ -81,6 +81,24 @@ def test_a_summary_that_does_not_add_up_is_refused() -> None:
     assert "应结订单总金额: rows 1300, summary 1400" in refused.value.detail
 
 
+def test_refund_rows_read_whole_partial_and_in_flight() -> None:
+    # LF line ends, a description with a comma in it, two refunds of one payment: the first
+    # done, the second still PROCESSING (merchant refund number as WeChat Pay fills it in).
+    rows, reader = _read("refunds_lf.csv")
+    assert [(r.trade_state, r.settlement_fen, r.refund_fen, r.out_refund_no, r.refund_status)
+            for r in rows] == [
+        ("SUCCESS", 1000, 0, "", ""),
+        ("REFUND", 0, 300, "WF20261202B0001R1", "SUCCESS"),
+        ("REFUND", 0, 200, "50300000022026120200000000012", "PROCESSING")]
+    assert {r.out_trade_no for r in rows} == {"WF20261202B0001"}
+    assert [r.is_refund for r in rows] == [False, True, True]
+    assert [r.fee for r in rows] == [Decimal("0.06000"), Decimal("-0.01800"), Decimal("-0.01200")]
+    assert (rows[0].refund_id, rows[1].refund_id) == ("", "50300000022026120200000000011")
+    assert rows[2].trade_time == datetime(2026, 12, 2, 21, 12, 45, tzinfo=CHINA_TZ)
+    assert reader.summary is not None
+    assert (reader.summary.count, reader.summary.refund_fen, reader.summary.fee_fen) == (3, 500, 3)
+
+
 @pytest.mark.parametrize("text, reason", [
     ("", "malformed"),
     ("交易时间,商户订单号\r\n", "malformed"),  # required columns missing
@@ -100,6 +118,7 @@ def _mangled(old: bytes, new: bytes) -> bytes:
     _mangled(b"`1.00,`0.00,`0,", b"`1.005,`0.00,`0,"),       # not a whole fen
     _mangled(b"`1.00,`0.00,`0,", b"`abc,`0.00,`0,"),         # not a number
     _mangled(b"`2026-12-01 09:15:02", b"`2026-13-01 09:15:02"),  # not a time
+    _mangled(b"`WFR20261201A0001,`1.00,", b"`WFR20261201A0001,`1.0x,"),  # a refund's amount
     _mangled(b"`JSAPI,`SUCCESS", b"`JSAPI`SUCCESS"),         # a field short
     _mangled(b"`2026-12-01 09:15:02", b"2026-12-01 09:15:02"),   # no backticks
     (BILLS / "day_crlf.csv").read_bytes() + b"`extra\r\n",    # a line after the summary
@@ -110,6 +129,14 @@ def test_malformed_bills_are_refused(data: bytes) -> None:
     with pytest.raises(BillError) as refused:
         list(BillReader(io.BytesIO(data), hashlib.sha1(data).hexdigest()).rows())
     assert refused.value.reason == "malformed"
+
+
+def test_a_refund_that_the_summary_does_not_count_is_refused() -> None:
+    data = _mangled(b"`WFR20261201A0001,`1.00,", b"`WFR20261201A0001,`2.00,")
+    with pytest.raises(BillError) as refused:
+        list(BillReader(io.BytesIO(data), hashlib.sha1(data).hexdigest()).rows())
+    assert refused.value.reason == "summary_mismatch"
+    assert "退款总金额: rows 200, summary 100" in refused.value.detail
 
 
 def test_an_empty_day_reads_as_no_rows() -> None:
