@@ -140,8 +140,17 @@ def _insert_lines(session: Session, batch: list[dict[str, Any]]) -> None:
 
 
 def _unstage(session: Session, check_id: int) -> None:
-    with write_transaction(session):
-        session.execute(delete(BillLine).where(LINES.check_id == check_id))
+    # A batch at a time: SQLite keeps a transaction's changed pages in the process's memory,
+    # so one DELETE of a whole day's lines would grow with the bill.
+    upto = 0
+    while True:
+        upto += BATCH * 10
+        with write_transaction(session):
+            session.execute(delete(BillLine).where(LINES.check_id == check_id,
+                                                   LINES.line <= upto))
+            if session.scalar(select(LINES.line).where(LINES.check_id == check_id)
+                              .limit(1)) is None:
+                return
 
 
 def _payment_lines(check_id: int, *columns: Any) -> Select[Any]:
