@@ -176,3 +176,5 @@ def test_bill_check_records_and_lists_refunds(api: Api, session: Any) -> None:
                              headers=bearer(seeded["admin"])).get_json()
     assert figures["bill"]["refund_fen"] == 500 and figures["bill"]["count"] == 7
     assert figures["ledger"] == {"count": 6, "paid_fen": 600, "refund_fen": 350}
+    page = console_as(api, *ADMIN).get(f"/admin/bills/{day}").get_data(as_text=True)
+    assert all(name in page for name in ("未知退款", "退款不在账单中", theirs, "RF-not-at-wechat"))
