@@ -81,3 +81,28 @@ def write_transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+_AUTOCOMMIT = "AUTOCOMMIT"
+
+
+def statements_apart(session: Session) -> None:
+    """On PostgreSQL, let what a fresh session runs next commit statement by statement, until
+    a write_transaction() begins a real transaction: one round trip each, where BEGIN and the
+    COMMIT or ROLLBACK around it make three. For work that needs no transaction: reads of one
+    row, writes each atomic alone (standalone_writes). Nothing changes on SQLite."""
+    if is_postgres(session) and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": _AUTOCOMMIT})
+
+
+@contextmanager
+def standalone_writes(session: Session) -> Iterator[Session]:
+    """Writes each atomic on its own and correct with none around them (a guarded UPDATE, an
+    upsert): run as they come after statements_apart(), else in one write_transaction()."""
+    apart = session.in_transaction() and session.connection().get_execution_options().get(
+        "isolation_level") == _AUTOCOMMIT
+    if apart:
+        yield session
+        return
+    with write_transaction(session):
+        yield session

@@ -19,7 +19,7 @@ from app.services.errors import (
     WeChatUnavailableDomainError,
 )
 from models.base import UTCDateTime
-from models.database import write_transaction
+from models.database import standalone_writes, statements_apart
 from wechat.errors import MiniProgramError, WeChatUnavailableError
 
 PURPOSE = "worker"
@@ -57,13 +57,14 @@ def login(session: Session, deps: Deps, code: str) -> Login:
         raise WeChatUnavailableDomainError(_LOGIN_UNAVAILABLE) from exc
     now = deps.clock()
     seen = {"openid": wx.openid, "unionid": wx.unionid, "now": now}
-    with write_transaction(session):
+    statements_apart(session)
+    with standalone_writes(session):
         # A returning worker is an update. A new one is an upsert, so that two first logins
         # at once (the mini-program's launch and its first page) both succeed, where a check
         # then an insert would fail one on PostgreSQL; only those draw from workers' id
         # sequence (an upsert draws a value every time, even when it updates).
-        if not cast(CursorResult[Any], session.execute(_AGAIN, seen)).rowcount:
-            session.execute(_NEW, seen)
+        if not cast(CursorResult[Any], session.connection().execute(_AGAIN, seen)).rowcount:
+            session.connection().execute(_NEW, seen)
     token = issue_token(deps.secret_key, PURPOSE, {"o": wx.openid})
     return Login(token=token, expires_in=deps.token_ttl_seconds)
 

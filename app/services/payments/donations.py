@@ -26,7 +26,7 @@ from app.services.payments.payments import NOT_SUCCESS, ask_wechat_pay
 from app.services.units.units import UNIT_CODE, find_unit
 from models import Campaign, CampaignStatus, Donation, DonationStatus, Unit, Worker
 from models.base import UTCDateTime
-from models.database import is_postgres, write_transaction
+from models.database import is_postgres, standalone_writes, statements_apart, write_transaction
 from models.tables import donations_table
 from wechat import JsapiOrder
 from wechat.errors import WeChatError
@@ -201,7 +201,8 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, target: 
         # Left pending without a prepay_id: a retry re-sends the same order, and reconcile
         # closes it if WeChat never saw it.
         raise WeChatUnavailableDomainError() from exc
-    with write_transaction(session):
+    statements_apart(session)
+    with standalone_writes(session):
         result = session.connection().execute(
             update(donations_table).where(_COLUMN.id == donation.id,
                                           _COLUMN.status == DonationStatus.PENDING)
@@ -225,6 +226,7 @@ def get_own_donation(session: Session, deps: Deps, openid: str,
     """One of the worker's donations. A pending one is first checked with WeChat Pay, by one
     poll at a time and at most every query_after_seconds (see _claim_query), so that a payment
     whose notification was lost is found; any other poll is one read."""
+    statements_apart(session)  # a read, a claim: one statement each, no transaction around
     row = _own_row(session, openid, out_trade_no)
     if row.status == DonationStatus.PENDING and _worth_asking(deps, row):
         now = _claim_query(session, deps, out_trade_no)
@@ -241,13 +243,14 @@ _OWN_ROW = (
            Donation.refunded_fen,
            Campaign.code.label("campaign_code"), Unit.code.label("unit_code"))
     .join(Campaign, Campaign.id == Donation.campaign_id)
-    .join(Unit, Unit.id == Donation.unit_id))
+    .join(Unit, Unit.id == Donation.unit_id)
+    .where(Donation.out_trade_no == bindparam("out_trade_no")))
 
 
 def _own_row(session: Session, openid: str, out_trade_no: str) -> Row[Any]:
     """The columns a poll needs, in one statement (no ORM object to build)."""
-    row = cast("Row[Any] | None", session.execute(
-        _OWN_ROW.where(Donation.out_trade_no == out_trade_no)).first())
+    row = cast("Row[Any] | None", session.connection().execute(
+        _OWN_ROW, {"out_trade_no": out_trade_no}).first())
     if row is None or row.openid != openid:
         raise NotFoundError("找不到这笔捐款")
     return row
@@ -272,8 +275,8 @@ def _claim_query(session: Session, deps: Deps, out_trade_no: str) -> datetime | 
     asks until query_after_seconds have passed. Returns the stamp, or None when another won."""
     now = deps.clock()
     since = now - timedelta(seconds=deps.query_after_seconds)
-    with write_transaction(session):
-        claimed = session.execute(
+    with standalone_writes(session):
+        claimed = session.connection().execute(
             update(donations_table)
             .where(_COLUMN.out_trade_no == out_trade_no,
                    _COLUMN.status == DonationStatus.PENDING,
