@@ -57,11 +57,14 @@ def test_console_in_chromium(browser: Any, api: Api, session: Any) -> None:
 
 
 def _filter_and_export(page: Any, base: str) -> None:
+    from playwright.sync_api import expect
+
     page.goto(f"{base}/admin/donations")
     page.fill("input[name=unit]", "DX-HC")
     page.click("[data-testid=filters] button[type=submit]")
     rows = page.locator("[data-testid=donations] tbody tr[data-out-trade-no]")
-    assert rows.count() == 1
+    # The filtered page is a navigation away: wait for it (a busy host takes a while).
+    expect(rows).to_have_count(1, timeout=15000)
     assert "HC-A1" in page.url or "DX-HC" in page.url
     page.screenshot(path=str(SHOTS / "donations-1366x768.png"), full_page=True)
     with page.expect_download() as info:
