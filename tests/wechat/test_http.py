@@ -1,10 +1,12 @@
-"""The session every WeChat client keeps: the environment is read once, for its one host."""
+"""The connections every WeChat client keeps: the environment is read once, for its one host."""
 
 from __future__ import annotations
 
+import certifi
 import pytest
+import urllib3
 
-from wechat.http import pooled_session
+from wechat.http import connection_pool, pooled_session
 
 
 @pytest.fixture(autouse=True)
@@ -31,3 +33,20 @@ def test_the_ca_bundle_from_the_environment_is_kept(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     assert pooled_session("https://api.weixin.qq.com").verify is True
+
+
+def test_the_signed_calls_pool_keeps_the_same_proxy_and_bundle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/warmfund/ca.pem")
+    proxied = connection_pool("https://api.mch.weixin.qq.com")
+    assert isinstance(proxied, urllib3.ProxyManager)
+    assert proxied.proxy is not None and proxied.proxy.host == "proxy.example"
+    assert proxied.connection_pool_kw["ca_certs"] == "/etc/warmfund/ca.pem"
+    direct = connection_pool("https://internal.example/base")
+    assert not isinstance(direct, urllib3.ProxyManager)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert connection_pool("https://x.example").connection_pool_kw["ca_certs"] == certifi.where()
