@@ -59,7 +59,8 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
 
 def configure_logging() -> None:
     """Our packages log from INFO up (every notification's verdict is an INFO line). A
-    deployment that configured a handler for them (or for the root logger) keeps its own;
+    deployment that configured a handler taking INFO for them (or for the root logger) keeps
+    its own;
     otherwise they get Flask's, which writes to the request's wsgi.errors (gunicorn's error
     log) and elsewhere to stderr. A level the deployment set is kept too."""
     for name in LOGGED_PACKAGES:

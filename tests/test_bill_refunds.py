@@ -172,3 +172,23 @@ def test_refunds_that_cannot_be_recorded_are_listed(session: Any, fake_deps: Dep
     assert check["unexplained"] == 7 and exit_code(check) == 1
     assert [_refunded(session, otn) for otn in (fine, early, small, odd)] == [350, 0, 0, 0]
     assert (_status(session, early), find_drift(session)) == ("pending", [])
+
+
+def test_a_refund_the_bill_shows_unfinished_is_listed(session: Any, fake_deps: Deps) -> None:
+    """Succeeded here that day, closed in WeChat Pay's books: listed, nothing moved. Another
+    day's row still under way (before it succeeded here) is no disagreement."""
+    demo_tree(session)
+    deps = replace(fake_deps, pay=_OddRows())
+    otn = _order(session, deps, 3)
+    _paid_by_notification(session, deps, otn)
+    record_refund(session, _at_wechat(deps, otn, 100, "MP-closed"), utc_now())
+    del deps.pay.refunds["MP-closed"]
+    paid = deps.pay.orders[otn]
+    deps.pay.odd = (_odd(paid, "MP-closed", "REFUNDCLOSE"),)
+    check = _check(session, deps, _day_of(deps, otn))
+    assert _found(check) == [("refund_missing_at_wechat", otn, "MP-closed")]
+    assert "REFUNDCLOSE" in check["findings"][0]["detail"] and exit_code(check) == 1
+    assert _refunded(session, otn) == 100 and find_drift(session) == []
+    deps.pay.odd = (_odd(paid, "MP-closed", "PROCESSING"),)
+    earlier = _check(session, deps, _day_of(deps, otn) - timedelta(days=1))
+    assert _found(earlier) == []

@@ -60,7 +60,7 @@ def compare_refunds(session: Session, check_id: int, bill_date: date, now: datet
     """Record or list the bill's refunds the ledger lacks, then list the ledger's the bill
     lacks and amounts that differ; returns how many findings were stored."""
     found = _record_unseen(session, check_id, now)
-    found += _mismatches(session, check_id)
+    found += _mismatches(session, check_id, bill_date)
     return found + _missing_at_wechat(session, check_id, bill_date)
 
 
@@ -170,23 +170,37 @@ def _identify(placeholder: Refund, line: Any) -> Verdict:
                               "已与账单核对，改记其商户退款单号")
 
 
-def _mismatches(session: Session, check_id: int) -> int:
-    query = (_refund_lines(check_id, _REFUNDS.amount_fen.label("recorded"),
+def _mismatches(session: Session, check_id: int, bill_date: date) -> int:
+    """Refunds both sides have, where they disagree on the amount, the order or the outcome
+    (the outcome only for a refund that succeeded that day here: an earlier day's bill may
+    list it while it was still under way)."""
+    start, end = china_day_bounds(bill_date)
+    succeeded_that_day = (_REFUNDS.succeeded_at >= start) & (_REFUNDS.succeeded_at < end)
+    query = (_refund_lines(check_id, LINES.refund_status,
+                           _REFUNDS.amount_fen.label("recorded"),
                            LEDGER.out_trade_no.label("recorded_on"))
              .join(Refund, _REFUNDS.out_refund_no == LINES.out_refund_no)
              .join(donations_table, LEDGER.id == _REFUNDS.donation_id)
              .where(_REFUNDS.status == RefundStatus.SUCCESS,
                     (_REFUNDS.amount_fen != LINES.amount_fen)
-                    | (LEDGER.out_trade_no != LINES.out_trade_no)))
+                    | (LEDGER.out_trade_no != LINES.out_trade_no)
+                    | ((LINES.refund_status != "SUCCESS") & succeeded_that_day)))
     found = 0
     for line in pages(session, query):
-        kind, detail = (
-            (AMOUNT_MISMATCH, f"账单退款 {yuan(line.amount_fen)} 元，本地记为退款 "
-                              f"{yuan(line.recorded)} 元") if line.recorded_on == line.out_trade_no
-            else (REFUND_UNKNOWN, f"账单中此退款属订单 {line.out_trade_no}，本地记在订单 "
-                                  f"{line.recorded_on} 上，请核对"))
+        kind, detail = _disagreement(line)
         found += finding(session, check_id, kind, line.out_trade_no, detail, line.out_refund_no)
     return found
+
+
+def _disagreement(line: Any) -> tuple[str, str]:
+    if line.recorded_on != line.out_trade_no:
+        return REFUND_UNKNOWN, (f"账单中此退款属订单 {line.out_trade_no}，本地记在订单 "
+                                f"{line.recorded_on} 上，请核对")
+    if line.refund_status != "SUCCESS":
+        return REFUND_MISSING, (f"本地记为退款成功 {yuan(line.recorded)} 元，账单中此退款状态为 "
+                                f"{line.refund_status or '（空）'}，请向微信支付核实")
+    return AMOUNT_MISMATCH, (f"账单退款 {yuan(line.amount_fen)} 元，本地记为退款 "
+                             f"{yuan(line.recorded)} 元")
 
 
 def _missing_at_wechat(session: Session, check_id: int, bill_date: date) -> int:
