@@ -35,10 +35,12 @@ def connection_pool(base_url: str) -> urllib3.PoolManager:
 
     requests' own layers (the session's settings, hooks and cookies, the adapter, its Response)
     cost ≈ 0.2 ms of CPU a call over urllib3's; on the calls every order and pending poll make
-    they are worth nothing. No retries and no redirects, as requests gave: a call is signed for
-    its one path, and a failed one is reported, not repeated.
+    they are worth nothing. No retries and no redirects: a call is signed for its one path, and
+    a failed one is reported, not repeated. The proxy is the scheme's, else ALL_PROXY's, as
+    requests would choose it.
     """
-    proxy = get_environ_proxies(base_url).get(urlsplit(base_url).scheme)
+    proxies = get_environ_proxies(base_url)
+    proxy = proxies.get(urlsplit(base_url).scheme) or proxies.get("all")
     bundle = _ca_bundle() or certifi.where()
     if proxy:
         return urllib3.ProxyManager(proxy, ca_certs=bundle, retries=False, maxsize=32)

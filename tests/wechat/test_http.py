@@ -50,3 +50,12 @@ def test_the_signed_calls_pool_keeps_the_same_proxy_and_bundle(
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     assert connection_pool("https://x.example").connection_pool_kw["ca_certs"] == certifi.where()
+
+
+def test_the_signed_calls_pool_takes_all_proxy_when_no_scheme_proxy_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ALL_PROXY", "http://only-way-out.example:8080")
+    pool = connection_pool("https://api.mch.weixin.qq.com")
+    assert isinstance(pool, urllib3.ProxyManager)
+    assert pool.proxy is not None and pool.proxy.host == "only-way-out.example"
