@@ -14,11 +14,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-# The same settings for the app and for its baseline; BENCH_WORKERS overrides the count.
+
+
+def gunicorn_args(workers: int, threads: int) -> list[str]:
+    """gunicorn's settings for `workers` processes: sync ones, or gthread ones of `threads`
+    threads each when `threads` > 0."""
+    kind = ["--worker-class", "gthread", "--threads", str(threads)] if threads else [
+        "--worker-class", "sync"]
+    return ["--workers", str(workers), *kind, "--backlog", "2048", "--log-level", "warning"]
+
+
+# The same settings for the app and for its baseline; BENCH_WORKERS overrides the count, and
+# BENCH_THREADS > 0 makes them gthread workers of that many threads each.
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_THREADS", "0"))
 WRK_THREADS = 2
-GUNICORN_ARGS = ["--workers", str(WORKERS), "--worker-class", "sync", "--backlog", "2048",
-                 "--log-level", "warning"]
+GUNICORN_ARGS = gunicorn_args(WORKERS, THREADS)
 
 
 def database_server() -> str:
