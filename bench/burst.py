@@ -267,15 +267,21 @@ class Client:
         app_status = int(delivered[0] or 599) if delivered else status
         return app_status, None if delivered == [204] else f"notification {status} {body}"
 
-    def _send(self, host: str, method: str, path: str, donor: Donor,
-              payload: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    @staticmethod
+    def request_parts(donor: Donor, payload: dict[str, Any] | None,
+                      ) -> tuple[dict[str, str], bytes | None]:
+        """The headers and body of one of `donor`'s requests."""
         headers = {"X-Forwarded-For": donor.address}
         if donor.token:
             headers["Authorization"] = f"Bearer {donor.token}"
-        data = None
-        if payload is not None:
-            data = json.dumps(payload).encode()
-            headers["Content-Type"] = "application/json"
+        if payload is None:
+            return headers, None
+        headers["Content-Type"] = "application/json"
+        return headers, json.dumps(payload).encode()
+
+    def _send(self, host: str, method: str, path: str, donor: Donor,
+              payload: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+        headers, data = self.request_parts(donor, payload)
         for attempt in (1, 2):
             conn = self._connection(host)
             try:
