@@ -39,7 +39,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "trusted_proxies": 0,
         "federation_name": "大兴区总工会",
     },
-    "database": {"url": "", "echo": False},
+    "database": {"url": "", "echo": False, "pool_size": 8},
     "redis": {"url": ""},
     "wechat": {
         "appid": "",
@@ -257,6 +257,8 @@ def _check(raw: dict[str, dict[str, Any]]) -> None:
     if app["max_quantity"] > MAX_QUANTITY:
         # An order's amount is a 32-bit column: the dearest share times this must fit.
         raise ConfigError(f"[app].max_quantity must be at most {MAX_QUANTITY}")
+    if raw["database"]["pool_size"] < 1:
+        raise ConfigError("[database].pool_size must be a positive integer")
     if app["timezone"] != "Asia/Shanghai":
         # Dates in figures, filters, exports and order numbers are China Standard Time.
         raise ConfigError('[app].timezone: only "Asia/Shanghai" is supported')

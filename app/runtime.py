@@ -62,11 +62,12 @@ def build_runtime(settings: Settings) -> Runtime:
         raise ConfigError('[wechat.pay].version = "v2" is not supported yet: APIv2 merchants '
                           'arrive in a later release; use "v3"')
     simulator = _start_simulator(settings) if settings.use_simulator else None
-    engine = make_engine(settings.database_url, echo=settings.get("database", "echo"))
+    echo, pool_size = settings.get("database", "echo"), settings.get("database", "pool_size")
+    engine = make_engine(settings.database_url, echo=echo, pool_size=pool_size)
     sessions = make_session_factory(engine)
     redis_client = _redis_client(settings)
-    bounded_engine = make_engine(settings.database_url, echo=settings.get("database", "echo"),
-                                 pool_size=2, wait_seconds=NOTIFICATION_WAIT_SECONDS)
+    bounded_engine = make_engine(settings.database_url, echo=echo, pool_size=pool_size,
+                                 wait_seconds=NOTIFICATION_WAIT_SECONDS)
     # Whoever closes the engine's connections (tests, a forked worker) closes these too.
     event.listen(engine, "engine_disposed", lambda _engine: bounded_engine.dispose())
     slots = RenderSlots(settings.instance_dir / "render-slots", RENDER_SLOTS,

@@ -9,6 +9,7 @@ import pytest
 
 from app import create_app
 from app.config import DEFAULTS, ConfigError, load_settings
+from app.runtime import build_runtime
 from tests.helpers import PRODUCTION_SECRET, production_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +59,7 @@ def test_environment_overrides_file(tmp_path: Path) -> None:
     ("[app]\nmax_quantity = 1001\n", {}, "[app].max_quantity"),
     ("[app]\npublic_url = 'ftp://x'\n", {}, "[app].public_url"),
     ("[app]\ntimezone = 'Europe/Berlin'\n", {}, "[app].timezone"),
+    ("[database]\npool_size = 0\n", {}, "[database].pool_size"),
 ])
 def test_malformed_values_name_the_key(tmp_path: Path, text: str, env: dict[str, str],
                                        names: str) -> None:
@@ -73,6 +75,21 @@ def test_production_config_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     app = create_app(production_config(tmp_path))
     assert app.extensions["warmfund"].simulator is None
     app.extensions["warmfund"].engine.dispose()
+
+
+def test_both_engines_keep_the_configured_pool(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gunicorn worker of 8 threads needs 8 connections kept, not 5 and a new one per
+    request beyond them (each a new PostgreSQL backend). Nothing connects at start-up."""
+    monkeypatch.setenv("WARMFUND_CONFIG", str(tmp_path / "empty.toml"))
+    (tmp_path / "empty.toml").write_text("")
+    config = production_config(tmp_path)
+    config["database"] = {"url": "postgresql+psycopg://warmfund@127.0.0.1:9/none",
+                          "pool_size": 3}
+    runtime = build_runtime(load_settings(config))
+    assert runtime.engine.pool.size() == runtime.bounded_engine.pool.size() == 3  # type: ignore[attr-defined]
+    default = build_runtime(load_settings(production_config(tmp_path / "default")))
+    assert default.settings.get("database", "pool_size") == 8
 
 
 @pytest.mark.parametrize(("pay", "message"), [
