@@ -131,7 +131,7 @@ def test_cli_imports_accounts(app: Any, session: Any, tmp_path: Any) -> None:
     source = tmp_path / "accounts.csv"
     source.write_text("username,unit,role,password\nhc9,DX-HC,organizer,hc9 password\n"
                       "xf9,DX-XF\n", encoding="utf-8")
-    from app.cli_accounts import admin_import
+    from app.cli.accounts import admin_import
 
     result = app.test_cli_runner().invoke(admin_import, [str(source)])
     assert result.exit_code == 0, result.output

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from app import create_app
-from app.cli_bill import bill_check
+from app.cli.bill import bill_check
 from tests import notices
 from tests.admin.helpers import ADMIN, ORGANIZER, bearer, console_as, error_code, form_csrf, seed
 from tests.conftest import app_config

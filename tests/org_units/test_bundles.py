@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from app.cli import qr_export
+from app.cli.units import qr_export
 from tests.helpers import Api
 from tests.org_units.images import decode_png, decoded_texts, svg_to_image
 

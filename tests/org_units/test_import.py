@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from app.cli import units_import
+from app.cli.units import units_import
 from app.services.deps import utc_now
 from app.services.units.unit_import import (
     ImportFileError,
