@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, dict[str, Any]] | None = None) -> Flask:
     from app import db, errors
     from app.runtime import build_runtime
     from app.web import register_blueprints
-    from app.web.admin_session import CONSOLE_PREFIX, ConsoleSessionInterface
+    from app.web.console.session import CONSOLE_PREFIX, ConsoleSessionInterface
     from app.web.headers import secure_headers
     from app.web.parsing import refuse_impossible_path_values
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.services.accounts import accounts
 from app.services.actor import Actor
 from app.services.errors import UnauthorizedError
-from app.web.admin_session import SAFE_METHODS, check_csrf, session_token, sign_out
+from app.web.console.session import SAFE_METHODS, check_csrf, session_token, sign_out
 from app.web.context import deps, get_session, limiter
 from app.web.parsing import bearer_token, client_ip
 

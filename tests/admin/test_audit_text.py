@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from app.services.accounts.anomalies import ANOMALY_NAMES, AnomalyKind, anomaly_name
-from app.web.audit_text import describe
+from app.web.console.audit_text import describe
 from tests.admin.helpers import ADMIN, console_as, pay, seed
 from tests.helpers import Api
 

@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from app.errors import STATUS
 from app.services.errors import DomainError, InvalidRequestError, UnauthorizedError
-from app.web.admin_session import CONSOLE_PREFIX
+from app.web.console.session import CONSOLE_PREFIX
 
 
 def console_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.services.errors import DomainError
 from app.services.payments import refunds
 from app.web.auth import actor, back, signed_in
-from app.web.console_blueprint import console_blueprint
+from app.web.console.blueprint import console_blueprint
 from app.web.context import deps, get_session
 from app.web.parsing import form_fen, query_arg
 

@@ -13,12 +13,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.services.accounts import accounts
 from app.services.errors import DomainError
-from app.web.admin_session import check_csrf, csrf_token, sign_in, sign_out
 from app.web.auth import actor, back, login, signed_in
-from app.web.console_blueprint import console_blueprint
+from app.web.console.blueprint import console_blueprint
+from app.web.console.session import check_csrf, csrf_token, sign_in, sign_out
 from app.web.context import deps, get_session
 
-bp = console_blueprint("console", __name__, static_folder="../static/admin",
+bp = console_blueprint("console", __name__, static_folder="../../static/admin",
                        static_url_path="/static")
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify
 from app.services.accounts import campaign_admin
 from app.services.accounts.campaign_admin import CampaignChanges
 from app.services.reports import dashboard, donation_list, reports
-from app.web.admin_args import (
+from app.web.admin_api.args import (
     campaign_code,
     cursor,
     donation_filter,

@@ -14,7 +14,7 @@ from app.services.reports import dashboard, donation_list, reports
 from app.services.reports.charts import bars
 from app.services.reports.exports import STATUS_NAMES
 from app.services.units import unit_admin, unit_import
-from app.web.admin_args import (
+from app.web.admin_api.args import (
     campaign_code,
     cursor,
     donation_filter,
@@ -24,7 +24,7 @@ from app.web.admin_args import (
     unit_code,
 )
 from app.web.auth import actor, signed_in
-from app.web.console_blueprint import console_blueprint
+from app.web.console.blueprint import console_blueprint
 from app.web.context import deps, get_session
 
 bp = console_blueprint("console_pages", __name__)

@@ -8,10 +8,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.services.accounts import account_import, accounts, anomalies, audit, campaign_admin
 from app.services.accounts.campaign_admin import CampaignChanges
 from app.services.errors import DomainError
-from app.web import audit_text
-from app.web.admin_args import cursor
+from app.web.admin_api.args import cursor
 from app.web.auth import actor, back, signed_in
-from app.web.console_blueprint import console_blueprint
+from app.web.console import audit_text
+from app.web.console.blueprint import console_blueprint
 from app.web.context import deps, get_session
 from app.web.parsing import form_fen, query_arg
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from app.services.accounts import accounts
-from app.web.admin_session import sign_out
 from app.web.auth import current_actor, login
+from app.web.console.session import sign_out
 from app.web.context import deps, get_session
 from app.web.parsing import field, json_body
 

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.services.payments import bill, bill_checks
 from app.web.auth import actor, back, signed_in
-from app.web.console_blueprint import console_blueprint
+from app.web.console.blueprint import console_blueprint
 from app.web.context import deps, get_session
 
 bp = console_blueprint("console_bills", __name__)

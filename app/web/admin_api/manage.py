@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from app.services.accounts import account_import, accounts, anomalies, audit
 from app.services.errors import InvalidRequestError
 from app.services.payments import refunds
-from app.web.admin_args import cursor
+from app.web.admin_api.args import cursor
 from app.web.auth import current_actor
 from app.web.context import deps, get_session
 from app.web.parsing import field, json_body, query_arg

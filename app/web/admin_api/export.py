@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.services.reports import exports, reports
 from app.services.reports.report_files import report_csv, report_pdf, report_xlsx
-from app.web.admin_args import campaign_code, donation_filter, period, unit_code
+from app.web.admin_api.args import campaign_code, donation_filter, period, unit_code
 from app.web.auth import current_actor
 from app.web.context import deps, get_session, runtime
 
