@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.services.actor import SYSTEM
 from app.services.deps import Deps, utc_now
+from app.services.payments import bill
 from app.services.payments.bill import check_bill
 from app.services.payments.bill_checks import exit_code, get_check, latest_check
 from app.services.payments.donations import OrderRequest, place_order
@@ -168,3 +169,18 @@ def test_two_checks_at_once_record_a_lost_payment_once(sessions: Any, session: A
     figures = session.execute(select(func.count(), func.sum(Donation.amount_fen))
                               .where(Donation.status == "paid")).one()
     assert tuple(figures) == (3, 600)
+
+
+def test_staged_lines_are_emptied_batch_after_batch(session: Any, fake_deps: Deps,
+                                                   monkeypatch: Any) -> None:
+    """With batches of one line (ten deleted a transaction) a bill of 23 lines takes three
+    rounds to empty; every line goes, and the findings are the same as in one round."""
+    monkeypatch.setattr(bill, "BATCH", 1)
+    demo_tree(session)
+    orders = [_order(session, fake_deps, 1, who=f"o-{n}") for n in range(23)]
+    for otn in orders[1:]:
+        _paid_by_notification(session, fake_deps, otn)
+    fake_deps.pay.pay(orders[0])  # its notification never came
+    check = _check(session, fake_deps, _day_of(fake_deps, orders[0]))
+    assert _kinds(check) == [("recovered", orders[0])] and check["bill"]["count"] == 23
+    assert session.scalar(select(func.count()).select_from(BillLine)) == 0
