@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.services.formatting import yuan
@@ -64,13 +64,18 @@ def compare_refunds(session: Session, check_id: int, bill_date: date, now: datet
     return found + _missing_at_wechat(session, check_id, bill_date)
 
 
+def _succeeded_on(bill_date: date) -> ColumnElement[bool]:
+    """A ledger refund that succeeded on the bill's day (Asia/Shanghai)."""
+    start, end = china_day_bounds(bill_date)
+    return and_(_REFUNDS.status == RefundStatus.SUCCESS, _REFUNDS.succeeded_at >= start,
+                _REFUNDS.succeeded_at < end)
+
+
 def refund_figures(session: Session, bill_date: date) -> tuple[int, int]:
     """The ledger's refunds that succeeded on that day: how many, and their sum in fen."""
-    start, end = china_day_bounds(bill_date)
     count, fen = session.execute(
         select(func.count(), func.coalesce(func.sum(_REFUNDS.amount_fen), 0))
-        .where(_REFUNDS.status == RefundStatus.SUCCESS, _REFUNDS.succeeded_at >= start,
-               _REFUNDS.succeeded_at < end)).one()
+        .where(_succeeded_on(bill_date))).one()
     session.commit()
     return int(count), int(fen)
 
@@ -174,8 +179,6 @@ def _mismatches(session: Session, check_id: int, bill_date: date) -> int:
     """Refunds both sides have, where they disagree on the amount, the order or the outcome
     (the outcome only for a refund that succeeded that day here: an earlier day's bill may
     list it while it was still under way)."""
-    start, end = china_day_bounds(bill_date)
-    succeeded_that_day = (_REFUNDS.succeeded_at >= start) & (_REFUNDS.succeeded_at < end)
     query = (_refund_lines(check_id, LINES.refund_status,
                            _REFUNDS.amount_fen.label("recorded"),
                            LEDGER.out_trade_no.label("recorded_on"))
@@ -184,7 +187,7 @@ def _mismatches(session: Session, check_id: int, bill_date: date) -> int:
              .where(_REFUNDS.status == RefundStatus.SUCCESS,
                     (_REFUNDS.amount_fen != LINES.amount_fen)
                     | (LEDGER.out_trade_no != LINES.out_trade_no)
-                    | ((LINES.refund_status != "SUCCESS") & succeeded_that_day)))
+                    | ((LINES.refund_status != "SUCCESS") & _succeeded_on(bill_date))))
     found = 0
     for line in pages(session, query):
         kind, detail = _disagreement(line)
@@ -204,7 +207,6 @@ def _disagreement(line: Any) -> tuple[str, str]:
 
 
 def _missing_at_wechat(session: Session, check_id: int, bill_date: date) -> int:
-    start, end = china_day_bounds(bill_date)
     in_bill = exists().where(LINES.check_id == check_id, LINES.kind == "refund",
                              LINES.out_refund_no == _REFUNDS.out_refund_no)
     # A refund taken off per an order query carries the time we learned of it, not WeChat
@@ -212,8 +214,7 @@ def _missing_at_wechat(session: Session, check_id: int, bill_date: date) -> int:
     query = (select(_REFUNDS.id, _REFUNDS.out_refund_no, _REFUNDS.amount_fen,
                     LEDGER.out_trade_no)
              .join(donations_table, LEDGER.id == _REFUNDS.donation_id)
-             .where(_REFUNDS.status == RefundStatus.SUCCESS, _REFUNDS.succeeded_at >= start,
-                    _REFUNDS.succeeded_at < end,
+             .where(_succeeded_on(bill_date),
                     _REFUNDS.out_refund_no != LEDGER.out_trade_no + PER_QUERY_SUFFIX, ~in_bill))
     found = 0
     for row in pages(session, query, _REFUNDS.id):
