@@ -10,10 +10,12 @@ from sqlalchemy import Engine, text
 
 from app.services.errors import RateLimitedError
 from models.database import WRITE_OPTION
+from models.direct import DirectStatement
 
 # The same statement on PostgreSQL and SQLite (>= 3.35): count, and say the count.
-_COUNT = text("INSERT INTO rate_counts (name, hits, expires_at) VALUES (:name, 1, :expires) "
-              "ON CONFLICT (name) DO UPDATE SET hits = rate_counts.hits + 1 RETURNING hits")
+_COUNT = DirectStatement(text(
+    "INSERT INTO rate_counts (name, hits, expires_at) VALUES (:name, 1, :expires) "
+    "ON CONFLICT (name) DO UPDATE SET hits = rate_counts.hits + 1 RETURNING hits"))
 _PRUNE = text("DELETE FROM rate_counts WHERE expires_at < :now")
 
 
@@ -55,7 +57,7 @@ class RateLimiter:
         with self._engine.connect() as conn:
             conn = conn.execution_options(**self._options)
             with conn.begin():
-                hits = int(conn.execute(_COUNT, {"name": name, "expires": expires}).scalar_one())
+                hits = int(_COUNT.scalar(conn, {"name": name, "expires": expires}))
             if now >= self._next_prune:
                 self._next_prune = now + PRUNE_EVERY_SECONDS
                 with conn.begin():

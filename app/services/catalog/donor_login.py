@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from app.infra.tokens import issue_token, read_token
@@ -20,6 +19,7 @@ from app.services.errors import (
 )
 from models.base import UTCDateTime
 from models.database import standalone_writes, statements_apart
+from models.direct import DirectStatement
 from wechat.errors import MiniProgramError, WeChatUnavailableError
 
 PURPOSE = "worker"
@@ -28,15 +28,15 @@ log = logging.getLogger(__name__)
 _CODE_REFUSED = {40029, 40163, 41008, 40226}
 _TOO_FREQUENT = 45011
 _LOGIN_UNAVAILABLE = "微信登录暂时不可用，请稍后再试"
-_AGAIN = text(
+_AGAIN = DirectStatement(text(
     "UPDATE workers SET last_login_at = :now, unionid = COALESCE(unionid, :unionid) "
-    "WHERE openid = :openid").bindparams(bindparam("now", type_=UTCDateTime()))
-_NEW = text(
+    "WHERE openid = :openid").bindparams(bindparam("now", type_=UTCDateTime())))
+_NEW = DirectStatement(text(
     "INSERT INTO workers (openid, unionid, created_at, last_login_at) "
     "VALUES (:openid, :unionid, :now, :now) ON CONFLICT (openid) DO UPDATE SET "
     "last_login_at = excluded.last_login_at, "
     "unionid = COALESCE(workers.unionid, excluded.unionid)",
-).bindparams(bindparam("now", type_=UTCDateTime()))
+).bindparams(bindparam("now", type_=UTCDateTime())))
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ def login(session: Session, deps: Deps, code: str) -> Login:
         # at once (the mini-program's launch and its first page) both succeed, where a check
         # then an insert would fail one on PostgreSQL; only those draw from workers' id
         # sequence (an upsert draws a value every time, even when it updates).
-        if not cast(CursorResult[Any], session.connection().execute(_AGAIN, seen)).rowcount:
-            session.connection().execute(_NEW, seen)
+        if not _AGAIN.rowcount(session.connection(), seen):
+            _NEW.rowcount(session.connection(), seen)
     token = issue_token(deps.secret_key, PURPOSE, {"o": wx.openid})
     return Login(token=token, expires_in=deps.token_ttl_seconds)
 

@@ -6,9 +6,9 @@ import contextlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Row, bindparam, insert, select, true, update
+from sqlalchemy import bindparam, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from app.services.catalog.campaigns import CAMPAIGN_CODE, find_public_campaign
@@ -26,7 +26,8 @@ from app.services.payments.payments import NOT_SUCCESS, ask_wechat_pay
 from app.services.units.units import UNIT_CODE, find_unit
 from models import Campaign, CampaignStatus, Donation, DonationStatus, Unit, Worker
 from models.base import UTCDateTime
-from models.database import is_postgres, standalone_writes, statements_apart, write_transaction
+from models.database import standalone_writes, statements_apart, write_transaction
+from models.direct import DirectStatement
 from models.tables import donations_table
 from wechat import JsapiOrder
 from wechat.errors import WeChatError
@@ -92,27 +93,36 @@ class _Target:
 
 _CAMPAIGN = Campaign.__table__.c
 _UNIT = Unit.__table__.c
-_TARGET = select(
+# The worker's row is locked in the same statement (FOR UPDATE in the subquery; SQLite has no
+# row locks and serialises writes anyway): it serialises one worker's orders, so that a double
+# tap cannot make two identical orders. The same-order check after it is a statement of its
+# own, so on PostgreSQL it sees what a double tap's other half committed while this one waited.
+_LOCKED_TARGET = DirectStatement(select(
     _CAMPAIGN.id.label("campaign_id"), _CAMPAIGN.code.label("campaign_code"),
     _CAMPAIGN.name.label("campaign_name"), _CAMPAIGN.amount_fen, _CAMPAIGN.status,
     _CAMPAIGN.starts_on, _CAMPAIGN.ends_on, _UNIT.id.label("unit_id"),
     _UNIT.code.label("unit_code"), _UNIT.name.label("unit_name"), _UNIT.active,
+    select(Worker.id).where(Worker.openid == bindparam("openid")).with_for_update()
+    .scalar_subquery().label("worker_id"),
 ).select_from(Campaign.__table__.join(Unit.__table__, true())).where(
-    _CAMPAIGN.code == bindparam("campaign"), _UNIT.code == bindparam("unit"))
+    _CAMPAIGN.code == bindparam("campaign"), _UNIT.code == bindparam("unit")))
 
 
 def _find_target(session: Session, request: OrderRequest) -> _Target:
-    """The campaign and unit in one statement; when either is missing (or a draft), the
-    lookups that say which (and keep a code that cannot exist from the database)."""
+    """The campaign and unit in one statement, the worker's row locked by it; when either is
+    missing (or a draft), the lookups that say which (and keep a code that cannot exist from
+    the database)."""
     row = None
     if CAMPAIGN_CODE.fullmatch(request.campaign) and UNIT_CODE.fullmatch(request.unit):
-        row = session.connection().execute(
-            _TARGET, {"campaign": request.campaign, "unit": request.unit}).first()
+        row = _LOCKED_TARGET.first(session.connection(), {
+            "campaign": request.campaign, "unit": request.unit, "openid": request.openid})
     if row is None or row.status == CampaignStatus.DRAFT:
         find_public_campaign(session, request.campaign)  # a draft is no campaign yet
         find_unit(session, request.unit)
         raise NotFoundError("找不到该募捐项目")  # only a race with an admin gets here
-    return _Target(**row._mapping)
+    fields = row._asdict()
+    del fields["worker_id"]
+    return _Target(**fields)
 
 
 def _check_open(target: _Target, deps: Deps) -> None:
@@ -126,13 +136,18 @@ def _check_open(target: _Target, deps: Deps) -> None:
         raise UnitInactiveError()
 
 
-_SAME = select(donations_table).where(
+_SAME = DirectStatement(select(donations_table).where(
     _COLUMN.openid == bindparam("openid"), _COLUMN.campaign_id == bindparam("campaign_id"),
     _COLUMN.unit_id == bindparam("unit_id"), _COLUMN.quantity == bindparam("quantity"),
     _COLUMN.anonymous == bindparam("anonymous"), _COLUMN.message == bindparam("message"),
     _COLUMN.status == DonationStatus.PENDING,
     _COLUMN.expires_at > bindparam("fresh_until", type_=UTCDateTime()),
-).order_by(_COLUMN.id.desc()).limit(1)
+).order_by(_COLUMN.id.desc()).limit(1))
+_INSERT = DirectStatement(insert(donations_table).values(
+    {name: bindparam(name) for name in (
+        "out_trade_no", "campaign_id", "unit_id", "openid", "quantity", "amount_fen",
+        "anonymous", "message", "status", "created_at", "expires_at", "order_description")})
+    .returning(_COLUMN.id))
 
 
 def _pending_donation(session: Session, deps: Deps,
@@ -141,21 +156,19 @@ def _pending_donation(session: Session, deps: Deps,
     worker's identical pending order if there is one, else a new one."""
     now = deps.clock()
     with write_transaction(session):
-        _lock_worker(session, request.openid)
         target = _find_target(session, request)
         _check_open(target, deps)
-        same = session.connection().execute(_SAME, {
+        same = _SAME.first(session.connection(), {
             "openid": request.openid, "campaign_id": target.campaign_id,
             "unit_id": target.unit_id, "quantity": request.quantity,
             "anonymous": request.anonymous, "message": request.message,
-            "fresh_until": now + timedelta(minutes=2)}).first()
+            "fresh_until": now + timedelta(minutes=2)})
         if same is not None:
-            return target, Donation(**same._mapping), False
+            return target, Donation(**same._asdict()), False
         fields = _new_donation(deps, request, target, now)
         # One INSERT … RETURNING id; the Donation handed on is never added to the session, so
         # reading its fields loads nothing back from the database.
-        fields["id"] = session.connection().execute(
-            insert(donations_table).values(fields).returning(_COLUMN.id)).scalar_one()
+        fields["id"] = _INSERT.scalar(session.connection(), fields)
     return target, Donation(**fields), True
 
 
@@ -168,16 +181,6 @@ def _new_donation(deps: Deps, request: OrderRequest, target: _Target,
         message=request.message, status=DonationStatus.PENDING, created_at=now,
         expires_at=now + timedelta(minutes=deps.order_expire_minutes),
         order_description=_description(target))
-
-
-def _lock_worker(session: Session, openid: str) -> None:
-    # Serialises one worker's orders, so a double tap cannot make two identical orders
-    # (SQLite's writes are one at a time anyway: nothing to ask there).
-    if is_postgres(session):
-        session.connection().execute(_LOCK_WORKER, {"openid": openid})
-
-
-_LOCK_WORKER = select(Worker.id).where(Worker.openid == bindparam("openid")).with_for_update()
 
 
 def new_out_trade_no(now: datetime) -> str:
@@ -203,11 +206,8 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, target: 
         raise WeChatUnavailableDomainError() from exc
     statements_apart(session)
     with standalone_writes(session):
-        result = session.connection().execute(
-            update(donations_table).where(_COLUMN.id == donation.id,
-                                          _COLUMN.status == DonationStatus.PENDING)
-            .values(prepay_id=prepay_id))
-        stored = cast(CursorResult[Any], result).rowcount
+        stored = _STORE_PREPAY_ID.rowcount(session.connection(),
+                                           {"donation": donation.id, "prepay": prepay_id})
     if not stored and session.scalar(select(Donation.status).where(
             Donation.id == donation.id)) == DonationStatus.CLOSED:
         # Reconcile closed the order meanwhile, as one WeChat Pay had never seen: it must not be
@@ -219,6 +219,12 @@ def _create_at_wechat(session: Session, deps: Deps, donation: Donation, target: 
     # Not stored but not closed: a double tap's other half placed and paid it meanwhile, and
     # WeChat Pay refuses to take its money twice.
     return prepay_id
+
+
+_STORE_PREPAY_ID = DirectStatement(
+    update(donations_table).where(_COLUMN.id == bindparam("donation"),
+                                  _COLUMN.status == DonationStatus.PENDING)
+    .values(prepay_id=bindparam("prepay")))
 
 
 def get_own_donation(session: Session, deps: Deps, openid: str,
@@ -236,7 +242,7 @@ def get_own_donation(session: Session, deps: Deps, openid: str,
     return donation_view(row, row.campaign_code, row.unit_code)
 
 
-_OWN_ROW = (
+_OWN_ROW = DirectStatement(
     select(Donation.out_trade_no, Donation.openid, Donation.status, Donation.amount_fen,
            Donation.quantity, Donation.anonymous, Donation.message, Donation.created_at,
            Donation.paid_at, Donation.expires_at, Donation.checked_at, Donation.prepay_id,
@@ -247,16 +253,15 @@ _OWN_ROW = (
     .where(Donation.out_trade_no == bindparam("out_trade_no")))
 
 
-def _own_row(session: Session, openid: str, out_trade_no: str) -> Row[Any]:
+def _own_row(session: Session, openid: str, out_trade_no: str) -> Any:
     """The columns a poll needs, in one statement (no ORM object to build)."""
-    row = cast("Row[Any] | None", session.connection().execute(
-        _OWN_ROW, {"out_trade_no": out_trade_no}).first())
+    row = _OWN_ROW.first(session.connection(), {"out_trade_no": out_trade_no})
     if row is None or row.openid != openid:
         raise NotFoundError("找不到这笔捐款")
     return row
 
 
-def _worth_asking(deps: Deps, donation: Row[Any]) -> bool:
+def _worth_asking(deps: Deps, donation: Any) -> bool:
     """Ask WeChat Pay about a pending order the worker is waiting for; not once it has expired,
     which is reconcile's to settle (asking stamps checked_at, and an order asked about every
     few seconds would never be claimed by reconcile, and so never closed)."""
@@ -276,14 +281,19 @@ def _claim_query(session: Session, deps: Deps, out_trade_no: str) -> datetime | 
     now = deps.clock()
     since = now - timedelta(seconds=deps.query_after_seconds)
     with standalone_writes(session):
-        claimed = session.connection().execute(
-            update(donations_table)
-            .where(_COLUMN.out_trade_no == out_trade_no,
-                   _COLUMN.status == DonationStatus.PENDING,
-                   _COLUMN.prepay_id.is_not(None), _COLUMN.expires_at > now,
-                   _COLUMN.checked_at.is_(None) | (_COLUMN.checked_at <= since))
-            .values(checked_at=now))
-    return now if cast(CursorResult[Any], claimed).rowcount else None
+        claimed = _CLAIM.rowcount(session.connection(),
+                                  {"order": out_trade_no, "now": now, "since": since})
+    return now if claimed else None
+
+
+_CLAIM = DirectStatement(
+    update(donations_table)
+    .where(_COLUMN.out_trade_no == bindparam("order"),
+           _COLUMN.status == DonationStatus.PENDING, _COLUMN.prepay_id.is_not(None),
+           _COLUMN.expires_at > bindparam("now", type_=UTCDateTime()),
+           _COLUMN.checked_at.is_(None)
+           | (_COLUMN.checked_at <= bindparam("since", type_=UTCDateTime())))
+    .values(checked_at=bindparam("now", type_=UTCDateTime())))
 
 
 def list_own_donations(session: Session, openid: str, cursor: str | None,

@@ -1,0 +1,100 @@
+"""models.direct: statements straight to the driver on PostgreSQL, through SQLAlchemy on SQLite,
+with the same rows, times and errors either way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
+
+from models import Worker
+from models.direct import DirectStatement
+from models.tables import donations_table
+from tests.helpers import Api, demo_tree
+
+_WORKERS = Worker.__table__
+_ADD = DirectStatement(insert(_WORKERS).values(
+    openid=bindparam("openid"), created_at=bindparam("at"), last_login_at=bindparam("at"))
+    .returning(_WORKERS.c.id, _WORKERS.c.created_at))
+_READ = DirectStatement(select(_WORKERS.c.openid, _WORKERS.c.last_login_at.label("seen"))
+                        .where(_WORKERS.c.openid == bindparam("openid")))
+
+
+def test_rows_read_by_attribute_and_as_a_dict_with_utc_times(session: Any) -> None:
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # Were an aware time handed to the driver as it is, PostgreSQL would store it in the
+        # session's zone: this one would be eight hours off.
+        conn.exec_driver_sql("SET TIME ZONE 'Asia/Shanghai'")
+    at = datetime(2026, 12, 2, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+    added = _ADD.first(conn, {"openid": "o-direct", "at": at})
+    row = _READ.first(conn, {"openid": "o-direct"})
+    session.commit()
+    assert added.created_at == at and added.created_at.tzinfo == UTC
+    assert row.seen == at and row._asdict() == {"openid": "o-direct", "seen": at}
+    stored = session.scalars(select(Worker).where(Worker.openid == "o-direct")).one()
+    assert stored.last_login_at == at  # as the ORM reads it back
+    assert _READ.first(session.connection(), {"openid": "o-nobody"}) is None
+    assert _READ.rows(session.connection(), {"openid": "o-nobody"}) == []
+
+
+def test_an_insert_takes_its_columns_defaults_set_in_python() -> None:
+    statement = DirectStatement(insert(donations_table).values(
+        out_trade_no=bindparam("out_trade_no")))
+    plan = statement._compile(postgresql.psycopg.dialect())  # type: ignore[attr-defined]
+    assert plan.defaults["paid_after_close"] is False
+    assert plan.defaults["refunded_fen"] == 0 and plan.defaults["refund_reason"] == ""
+
+
+def test_a_list_parameter_is_refused() -> None:
+    statement = DirectStatement(select(_WORKERS.c.id).where(
+        _WORKERS.c.openid.in_(bindparam("openids", expanding=True))))
+    with pytest.raises(ValueError, match="list"):
+        statement._compile(postgresql.psycopg.dialect())  # type: ignore[attr-defined]
+
+
+def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(session: Any) -> None:
+    at = datetime(2026, 12, 2, tzinfo=UTC)
+    _ADD.first(session.connection(), {"openid": "o-twice", "at": at})
+    with pytest.raises(IntegrityError):
+        _ADD.first(session.connection(), {"openid": "o-twice", "at": at})
+    session.rollback()
+    count = DirectStatement(text("SELECT count(*) FROM workers WHERE openid = :o"))
+    assert count.scalar(session.connection(), {"o": "o-twice"}) == 0
+
+
+def _cut_app_connections(api: Api, session: Any) -> int:
+    """Cut the app's pooled connections from under it, as a database restart would."""
+    engine = api.runtime.engine
+    pooled = [engine.raw_connection() for _ in range(3)]
+    if engine.dialect.name != "postgresql":
+        for connection in pooled:
+            connection.driver_connection.close()
+            connection.close()
+        return len(pooled)
+    pids = [connection.driver_connection.info.backend_pid for connection in pooled]
+    for connection in pooled:
+        connection.close()  # back to the pool, alive as far as the pool knows
+    session.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"),
+                    {"pids": pids})
+    session.commit()
+    return len(pids)
+
+
+def test_a_connection_the_database_dropped_is_not_used_again(api: Api, session: Any) -> None:
+    demo_tree(session)
+    token = api.login("alice")
+    placed = api.order(token, unit="HC-A1").get_json()
+    path = f"/api/donations/{placed['out_trade_no']}"
+    cut = _cut_app_connections(api, session)
+    statuses = [api.get(path, token).status_code for _ in range(cut + 1)]
+    # Each dead connection fails at most one poll (5xx, the mini-program polls again), and is
+    # then thrown away rather than handed back to the pool.
+    first = statuses.index(200)
+    assert first <= cut and all(status >= 500 for status in statuses[:first])
+    assert all(status == 200 for status in statuses[first:])
+    assert api.get(path, token).get_json()["status"] == "pending"
