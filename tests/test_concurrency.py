@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from app.services.payments.ledger_check import find_drift, find_tally_drift
 from app.services.payments.payments import ReceivedNotice, handle_notification
@@ -127,6 +128,35 @@ def test_first_logins_of_one_worker_at_once_all_succeed(api: Api, session: Any,
     session.rollback()
     openids = list(session.scalars(select(Worker.openid)))
     assert len(openids) == len(set(openids)) == 5
+
+
+def test_an_order_holds_the_workers_row_until_it_commits(api: Api, sessions: Any,
+                                                          session: Any,
+                                                          database_url: str) -> None:
+    # What keeps a double tap from placing two identical orders: the order's first statement
+    # (the campaign and unit) locks the worker's row, so the other tap's waits for the commit
+    # and then sees the order this one placed. (SQLite: one writer at a time anyway.)
+    from app.services.payments.donations import OrderRequest, _find_target
+    from models import Worker
+    from models.database import WRITE_OPTION, make_engine, write_transaction
+
+    demo_tree(session)
+    api.login("gus")
+    openid = session.scalar(select(Worker.openid))
+    other_tap = make_engine(database_url, wait_seconds=0.5)
+
+    def lock_the_worker() -> None:
+        with other_tap.connect() as conn, conn.execution_options(
+                **{WRITE_OPTION: True}).begin() as tx:
+            tx.connection.execute(select(Worker.id).where(Worker.openid == openid)
+                                  .with_for_update())
+
+    with sessions() as placing, write_transaction(placing):
+        _find_target(placing, OrderRequest(openid=openid, campaign="one-yuan", unit="HC-A1"))
+        with pytest.raises(OperationalError):
+            lock_the_worker()
+    lock_the_worker()  # free again once the order committed
+    other_tap.dispose()
 
 
 @pytest.mark.parametrize("path, body", [

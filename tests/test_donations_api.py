@@ -19,6 +19,27 @@ def test_identical_pending_order_is_handed_back(api: Api, session: Any) -> None:
     assert again.get_json()["payment"]["package"] == first.get_json()["payment"]["package"]
 
 
+def test_an_identical_order_gone_meanwhile_gives_a_new_one(api: Api, session: Any,
+                                                           monkeypatch: Any) -> None:
+    from sqlalchemy import false, select
+
+    from app.services.payments import donations
+    from models.direct import DirectStatement
+    from models.tables import donations_table
+
+    demo_tree(session)
+    token = api.login("fay")
+    first = api.order(token).get_json()
+    # The identical pending order is seen by the insert, then paid or closed before it can be
+    # read back: as if the read found nothing.
+    monkeypatch.setattr(donations, "_SAME", DirectStatement(
+        select(donations_table).where(false())))
+    again = api.order(token)
+    assert again.status_code == 201
+    assert again.get_json()["out_trade_no"] != first["out_trade_no"]
+    assert again.get_json()["payment"]["package"] != first["payment"]["package"]
+
+
 def test_paysign_verifies_with_the_merchant_key(api: Api, session: Any) -> None:
     from tests.notices import credentials
     from wechat import verify_message

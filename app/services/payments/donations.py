@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, true, update
+from sqlalchemy import bindparam, exists, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from app.services.catalog.campaigns import CAMPAIGN_CODE, find_public_campaign
@@ -136,18 +136,23 @@ def _check_open(target: _Target, deps: Deps) -> None:
         raise UnitInactiveError()
 
 
-_SAME = DirectStatement(select(donations_table).where(
+_NEW_FIELDS = ("out_trade_no", "campaign_id", "unit_id", "openid", "quantity", "amount_fen",
+               "anonymous", "message", "status", "created_at", "expires_at", "order_description")
+_IDENTICAL = (
     _COLUMN.openid == bindparam("openid"), _COLUMN.campaign_id == bindparam("campaign_id"),
     _COLUMN.unit_id == bindparam("unit_id"), _COLUMN.quantity == bindparam("quantity"),
     _COLUMN.anonymous == bindparam("anonymous"), _COLUMN.message == bindparam("message"),
     _COLUMN.status == DonationStatus.PENDING,
-    _COLUMN.expires_at > bindparam("fresh_until", type_=UTCDateTime()),
-).order_by(_COLUMN.id.desc()).limit(1))
+    _COLUMN.expires_at > bindparam("fresh_until", type_=UTCDateTime()))
+# The new order, unless an identical one is pending: one statement where a check and an insert
+# were two. It runs after the worker's row is locked, so it sees a double tap's other half.
+_NEW_UNLESS_SAME = DirectStatement(insert(donations_table).from_select(
+    _NEW_FIELDS, select(*(bindparam(name, type_=_COLUMN[name].type) for name in _NEW_FIELDS))
+    .where(~exists().where(*_IDENTICAL))).returning(_COLUMN.id))
+_SAME = DirectStatement(
+    select(donations_table).where(*_IDENTICAL).order_by(_COLUMN.id.desc()).limit(1))
 _INSERT = DirectStatement(insert(donations_table).values(
-    {name: bindparam(name) for name in (
-        "out_trade_no", "campaign_id", "unit_id", "openid", "quantity", "amount_fen",
-        "anonymous", "message", "status", "created_at", "expires_at", "order_description")})
-    .returning(_COLUMN.id))
+    {name: bindparam(name) for name in _NEW_FIELDS}).returning(_COLUMN.id))
 
 
 def _pending_donation(session: Session, deps: Deps,
@@ -158,17 +163,20 @@ def _pending_donation(session: Session, deps: Deps,
     with write_transaction(session):
         target = _find_target(session, request)
         _check_open(target, deps)
-        same = _SAME.first(session.connection(), {
-            "openid": request.openid, "campaign_id": target.campaign_id,
-            "unit_id": target.unit_id, "quantity": request.quantity,
-            "anonymous": request.anonymous, "message": request.message,
-            "fresh_until": now + timedelta(minutes=2)})
-        if same is not None:
-            return target, Donation(**same._asdict()), False
         fields = _new_donation(deps, request, target, now)
-        # One INSERT … RETURNING id; the Donation handed on is never added to the session, so
-        # reading its fields loads nothing back from the database.
-        fields["id"] = _INSERT.scalar(session.connection(), fields)
+        # The Donation handed on is never added to the session, so reading its fields loads
+        # nothing back from the database.
+        conn = session.connection()
+        params = {**fields, "fresh_until": now + timedelta(minutes=2)}
+        new_id = _NEW_UNLESS_SAME.scalar(conn, params)
+        if new_id is None:
+            same = _SAME.first(conn, params)
+            if same is not None:
+                return target, Donation(**same._asdict()), False
+            # Paid or closed since the statement before (a notification, reconcile): not the
+            # same pending order any more, so a new one after all.
+            new_id = _INSERT.scalar(conn, fields)
+        fields["id"] = new_id
     return target, Donation(**fields), True
 
 
