@@ -1,21 +1,25 @@
-"""Mini-program login and mini-program codes, through wechatpy pointed at `api_base`."""
+"""Mini-program login (code2Session, straight through urllib3) and mini-program codes
+(through wechatpy, with its access token), both at `api_base`."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlencode
 
 import requests
+import urllib3
 from wechatpy.client.api import WeChatWxa
 from wechatpy.client.base import BaseWeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from wechat.errors import MiniProgramError, WeChatUnavailableError
-from wechat.http import pooled_session
+from wechat.http import connection_pool, pooled_session
 
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 SYSTEM_BUSY_ERRCODE = -1
@@ -122,8 +126,8 @@ class _RoutedWxaClient(BaseWeChatClient):  # type: ignore[misc]
             self.token_store.refresh(self.access_token_key, stale, self._fetch_token))
 
     def _reuse(self, token: str) -> str:
-        """Keep `token` for TOKEN_REUSE_SECONDS: every call (a login too) needs the token, and
-        reading the shared store each time cost a login a database round trip."""
+        """Keep `token` for TOKEN_REUSE_SECONDS: every call needs the token, and reading the
+        shared store each time would cost each a database round trip."""
         self._reused = (token, time.monotonic() + TOKEN_REUSE_SECONDS)
         return token
 
@@ -139,7 +143,8 @@ class _RoutedWxaClient(BaseWeChatClient):  # type: ignore[misc]
 
 
 class MiniProgramClient:
-    """code2Session and getwxacodeunlimit; one access token shared through `token_store`."""
+    """code2Session, which needs no access token, and getwxacodeunlimit, whose one access token
+    is shared through `token_store`."""
 
     def __init__(
         self,
@@ -152,6 +157,13 @@ class MiniProgramClient:
         http: requests.Session | None = None,
     ) -> None:
         self._owns_http = http is None
+        # code2Session goes through urllib3 alone (wechat.http.connection_pool says why), and
+        # without wechatpy, which would fetch an access token first that the call does not need.
+        self._pool = connection_pool(api_base)
+        self._login_query = {"appid": appid, "secret": secret,
+                             "grant_type": "authorization_code"}
+        self._login_url = f"{api_base.rstrip('/')}/sns/jscode2session"
+        self._timeout = timeout_seconds
         self._client = _RoutedWxaClient(
             appid=appid,
             secret=secret,
@@ -162,6 +174,7 @@ class MiniProgramClient:
         )
 
     def close(self) -> None:
+        self._pool.clear()
         if self._owns_http:
             self._client._http.close()
 
@@ -175,9 +188,15 @@ class MiniProgramClient:
 
     def code_to_session(self, code: str) -> LoginSession:
         """Exchange a wx.login code for the worker's openid (and unionid when bound)."""
-        result = self._run(lambda: self._client.wxa.code_to_session(code))
-        if not isinstance(result, dict) or not isinstance(result.get("openid"), str):
-            raise WeChatUnavailableError("code2Session answered without an openid")
+        query = urlencode({**self._login_query, "js_code": code})
+        try:
+            reply = self._pool.request("GET", f"{self._login_url}?{query}", redirect=False,
+                                       timeout=self._timeout)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # Not the exception's text: the URL it may name carries the AppSecret.
+            raise WeChatUnavailableError(
+                f"code2Session unreachable: {type(exc).__name__}") from exc
+        result = _login_result(reply.status, reply.data)
         unionid = result.get("unionid")
         return LoginSession(openid=result["openid"], unionid=unionid if unionid else None)
 
@@ -224,6 +243,36 @@ class MiniProgramClient:
                 raise
         self._client.fetch_access_token()
         return action()
+
+
+def _login_result(status: int, content: bytes) -> dict[str, Any]:
+    """code2Session's answer with a string openid; its errcode raised as wechatpy would."""
+    if status != 200:
+        raise WeChatUnavailableError(f"code2Session answered HTTP {status}")
+    try:
+        result = json.loads(content)
+    except ValueError as exc:
+        raise WeChatUnavailableError("code2Session answered something not JSON") from exc
+    if not isinstance(result, dict):
+        raise WeChatUnavailableError("code2Session answered JSON that is not an object")
+    _raise_errcode(result)
+    if not isinstance(result.get("openid"), str):
+        raise WeChatUnavailableError("code2Session answered without an openid")
+    return result
+
+
+def _raise_errcode(result: dict[str, Any]) -> None:
+    """A non-zero errcode as wechatpy raised it for the other calls: WeChat busy (-1), or one
+    that is no number, is WeChat unavailable; any other is a MiniProgramError."""
+    try:
+        errcode = int(result.get("errcode") or 0)
+    except (TypeError, ValueError):
+        raise WeChatUnavailableError(
+            "mini-program API answered an errcode that is no number") from None
+    if errcode == SYSTEM_BUSY_ERRCODE:
+        raise WeChatUnavailableError(f"mini-program API busy: {result.get('errmsg', '')}")
+    if errcode:
+        raise MiniProgramError(errcode, str(result.get("errmsg", "")))
 
 
 def _converted(exc: Any) -> Exception:
