@@ -229,9 +229,10 @@ class MiniProgramClient:
         try:
             return self._retry_on_stale_token(action)
         except requests.RequestException as exc:
-            # Not the exception's text: its URL would carry the AppSecret into our logs.
+            # Neither the exception's text nor the exception itself as the cause: the token
+            # fetch's URL carries the AppSecret, and a logged traceback would print it.
             raise WeChatUnavailableError(
-                f"mini-program API unreachable: {type(exc).__name__}") from exc
+                f"mini-program API unreachable: {type(exc).__name__}") from None
         except WeChatClientException as exc:
             raise _converted(exc) from exc
 

@@ -215,15 +215,19 @@ def test_unreachable_platform(dev_creds: DevCredentials, store: MemoryTokenStore
             unreachable.get_wxacode_unlimited(scene="a", page="b")
 
 
-def test_unreachable_login_keeps_the_secret_out_of_the_error(
-    dev_creds: DevCredentials, store: MemoryTokenStore
+@pytest.mark.parametrize("call", [
+    lambda client: client.code_to_session("frank#1"),
+    lambda client: client.get_wxacode_unlimited(scene="a", page="b"),  # its token fetch fails
+])
+def test_unreachable_platform_keeps_the_secret_out_of_the_error(
+    dev_creds: DevCredentials, store: MemoryTokenStore, call: Any
 ) -> None:
     with MiniProgramClient(appid=dev_creds.appid, secret=dev_creds.secret,
                            api_base="http://127.0.0.1:9", token_store=store) as unreachable, \
             pytest.raises(WeChatUnavailableError) as refused:
-        unreachable.code_to_session("frank#1")
+        call(unreachable)
     assert dev_creds.secret not in str(refused.value)
-    # Nor in what a logged traceback would show: the urllib3 error it was raised from.
+    # Nor in what a logged traceback would show: the error it was raised from.
     assert dev_creds.secret not in "".join(traceback.format_exception(refused.value))
 
 

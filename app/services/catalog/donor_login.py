@@ -71,8 +71,8 @@ def login(session: Session, deps: Deps, code: str) -> Login:
 
 def _login_refused(exc: MiniProgramError) -> DomainError:
     """A code the worker's mini-program sent is refused as theirs to fix (log in again); a
-    rate limit as a rate limit; anything else (our secret, our IP allowlist, the access token's
-    quota, WeChat busy) is ours, logged, and reported as WeChat unavailable."""
+    rate limit as a rate limit; anything else (our secret, our IP allowlist, WeChat busy) is
+    ours, logged, and reported as WeChat unavailable."""
     if exc.errcode in _CODE_REFUSED:
         return UnauthorizedError("微信登录失败，请重新进入小程序")
     if exc.errcode == _TOO_FREQUENT:
