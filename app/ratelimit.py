@@ -9,14 +9,13 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from app.services.errors import RateLimitedError
-from models.database import WRITE_OPTION
 from models.direct import DirectStatement
 
 # The same statement on PostgreSQL and SQLite (>= 3.35): count, and say the count.
 _COUNT = DirectStatement(text(
     "INSERT INTO rate_counts (name, hits, expires_at) VALUES (:name, 1, :expires) "
     "ON CONFLICT (name) DO UPDATE SET hits = rate_counts.hits + 1 RETURNING hits"))
-_PRUNE = text("DELETE FROM rate_counts WHERE expires_at < :now")
+_PRUNE = DirectStatement(text("DELETE FROM rate_counts WHERE expires_at < :now"))
 
 
 # Windows past are forgotten by a DELETE at most this often per process: housekeeping, which
@@ -30,11 +29,6 @@ class RateLimiter:
         self._redis = redis_client
         self._clock = clock
         self._next_prune = 0.0
-        # One statement needs no transaction of its own: on PostgreSQL it runs in autocommit,
-        # one round trip where BEGIN, the upsert and COMMIT were three. SQLite keeps its
-        # BEGIN IMMEDIATE, which takes the write lock up front.
-        self._options = {"isolation_level": "AUTOCOMMIT"} if (
-            engine.dialect.name == "postgresql") else {WRITE_OPTION: True}
 
     def hit(self, bucket: str, key: str, limit: int, window_seconds: int = 60) -> None:
         """Count one request; raises RateLimitedError past `limit` within the window."""
@@ -53,13 +47,12 @@ class RateLimiter:
         return int(count) <= limit
 
     def _count_in_database(self, name: str, expires: int) -> int:
+        # One statement needs no transaction of its own: on PostgreSQL it runs in autocommit on
+        # the driver (models.direct), one round trip where BEGIN, the upsert and COMMIT were
+        # three. SQLite takes its write lock up front.
+        hits = int(_COUNT.alone(self._engine, {"name": name, "expires": expires})[0][0])
         now = self._clock()
-        with self._engine.connect() as conn:
-            conn = conn.execution_options(**self._options)
-            with conn.begin():
-                hits = int(_COUNT.scalar(conn, {"name": name, "expires": expires}))
-            if now >= self._next_prune:
-                self._next_prune = now + PRUNE_EVERY_SECONDS
-                with conn.begin():
-                    conn.execute(_PRUNE, {"now": int(now)})
+        if now >= self._next_prune:
+            self._next_prune = now + PRUNE_EVERY_SECONDS
+            _PRUNE.alone(self._engine, {"now": int(now)})
         return hits

@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, TypeDecorator
+from sqlalchemy import Connection, Engine, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import Compiled
+
+from models.database import WRITE_OPTION
 
 _Convert = Callable[[Any], Any]
 
@@ -63,27 +65,61 @@ class DirectStatement:
     def rowcount(self, conn: Connection, params: Mapping[str, Any]) -> int:
         return self._run(conn, params)[1]
 
+    def alone(self, engine: Engine, params: Mapping[str, Any]) -> list[Any]:
+        """Run by itself and committed with it (it must be a statement that is whole alone),
+        on a pooled connection of its own: on PostgreSQL in autocommit, one round trip, the
+        connection handed back as it was found; on SQLite in a write transaction. A connection
+        the error broke is thrown away, and the DBAPIError raised says connection_invalidated."""
+        if engine.dialect.name != "postgresql":
+            with engine.connect() as conn, conn.execution_options(
+                    **{WRITE_OPTION: True}).begin() as tx:
+                return self.rows(tx.connection, params)
+        plan = self._plan or self._compile(engine.dialect)
+        pooled = engine.raw_connection()
+        driver: Any = pooled.driver_connection  # a psycopg.Connection
+        try:
+            driver.autocommit = True
+            try:
+                return self._on_driver(plan, driver, params)[0]
+            finally:
+                if not driver.broken:
+                    driver.autocommit = False  # as every other user of the pool expects
+        except psycopg.Error as exc:
+            lost = bool(driver.broken)
+            if lost:
+                pooled.invalidate()
+            raise DBAPIError.instance(plan.sql, params, exc, psycopg.Error,
+                                      connection_invalidated=lost) from exc
+        finally:
+            pooled.close()
+
     def _run(self, conn: Connection, params: Mapping[str, Any]) -> tuple[list[Any], int]:
         if conn.dialect.name != "postgresql":
             result: Any = conn.execute(self._statement, params)
             rows = list(result) if result.returns_rows else []
             return rows, result.rowcount
         plan = self._plan or self._compile(conn.dialect)
+        driver: Any = conn.connection.driver_connection  # a psycopg.Connection
+        try:
+            return self._on_driver(plan, driver, params)
+        except psycopg.Error as exc:
+            lost = bool(driver.broken)
+            if lost:
+                conn.invalidate(exc)  # a dead connection must not go back to the pool
+            raise DBAPIError.instance(plan.sql, params, exc, psycopg.Error,
+                                      connection_invalidated=lost) from exc
+
+    def _on_driver(self, plan: _Plan, driver: Any,
+                   params: Mapping[str, Any]) -> tuple[list[Any], int]:
         values = {**plan.defaults, **params}
         for name, convert in plan.binds:
             values[name] = convert(values[name])
-        driver: Any = conn.connection.driver_connection  # a psycopg.Connection
-        try:
-            cursor = driver.execute(plan.sql, values, prepare=True)
-            if plan.row is None:
-                description = cursor.description
-                plan.row = description is not None and namedtuple(
-                    "Row", [column.name for column in description])
-            found = cursor.fetchall() if plan.row else []
-        except psycopg.Error as exc:
-            if driver.broken:
-                conn.invalidate(exc)  # a dead connection must not go back to the pool
-            raise DBAPIError.instance(plan.sql, values, exc, psycopg.Error) from exc
+        cursor = driver.execute(plan.sql, values, prepare=True)
+        if plan.row is None:
+            description = cursor.description
+            plan.row = description is not None and namedtuple(
+                "Row", [column.name for column in description])
+        found = cursor.fetchall() if plan.row else []
         return self._rows(plan, found), cursor.rowcount
 
     @staticmethod

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.orm import Session
 
 from app.infra.tokens import issue_token, read_token
@@ -18,7 +19,6 @@ from app.services.errors import (
     WeChatUnavailableDomainError,
 )
 from models.base import UTCDateTime
-from models.database import standalone_writes, statements_apart
 from models.direct import DirectStatement
 from wechat.errors import MiniProgramError, WeChatUnavailableError
 
@@ -28,10 +28,11 @@ log = logging.getLogger(__name__)
 _CODE_REFUSED = {40029, 40163, 41008, 40226}
 _TOO_FREQUENT = 45011
 _LOGIN_UNAVAILABLE = "微信登录暂时不可用，请稍后再试"
-_AGAIN = DirectStatement(text(
-    "UPDATE workers SET last_login_at = :now, unionid = COALESCE(unionid, :unionid) "
-    "WHERE openid = :openid").bindparams(bindparam("now", type_=UTCDateTime())))
-_NEW = DirectStatement(text(
+# One statement whoever logs in: an upsert, so that two first logins at once (the mini-program's
+# launch and its first page) both succeed, where a check then an insert would fail one on
+# PostgreSQL. It draws a value from workers' id sequence even when it updates; a gap in the ids
+# is the price of one round trip a login (the id is never shown; the sequence lasts).
+_SEEN = DirectStatement(text(
     "INSERT INTO workers (openid, unionid, created_at, last_login_at) "
     "VALUES (:openid, :unionid, :now, :now) ON CONFLICT (openid) DO UPDATE SET "
     "last_login_at = excluded.last_login_at, "
@@ -55,16 +56,9 @@ def login(session: Session, deps: Deps, code: str) -> Login:
         raise _login_refused(exc) from exc
     except WeChatUnavailableError as exc:
         raise WeChatUnavailableDomainError(_LOGIN_UNAVAILABLE) from exc
-    now = deps.clock()
-    seen = {"openid": wx.openid, "unionid": wx.unionid, "now": now}
-    statements_apart(session)
-    with standalone_writes(session):
-        # A returning worker is an update. A new one is an upsert, so that two first logins
-        # at once (the mini-program's launch and its first page) both succeed, where a check
-        # then an insert would fail one on PostgreSQL; only those draw from workers' id
-        # sequence (an upsert draws a value every time, even when it updates).
-        if not _AGAIN.rowcount(session.connection(), seen):
-            _NEW.rowcount(session.connection(), seen)
+    seen = {"openid": wx.openid, "unionid": wx.unionid, "now": deps.clock()}
+    # Whole alone, so no transaction around it (and no connection of the session's).
+    _SEEN.alone(cast(Engine, session.get_bind()), seen)
     token = issue_token(deps.secret_key, PURPOSE, {"o": wx.openid})
     return Login(token=token, expires_in=deps.token_ttl_seconds)
 
