@@ -136,7 +136,7 @@ def test_an_order_holds_the_workers_row_until_it_commits(api: Api, sessions: Any
     # What keeps a double tap from placing two identical orders: the order's first statement
     # (the campaign and unit) locks the worker's row, so the other tap's waits for the commit
     # and then sees the order this one placed. (SQLite: one writer at a time anyway.)
-    from app.services.payments.donations import OrderRequest, _find_target
+    from app.services.payments.donations import OrderRequest, _find_target_and_lock_worker
     from models import Worker
     from models.database import WRITE_OPTION, make_engine, write_transaction
 
@@ -152,7 +152,8 @@ def test_an_order_holds_the_workers_row_until_it_commits(api: Api, sessions: Any
                                   .with_for_update())
 
     with sessions() as placing, write_transaction(placing):
-        _find_target(placing, OrderRequest(openid=openid, campaign="one-yuan", unit="HC-A1"))
+        _find_target_and_lock_worker(placing, OrderRequest(
+            openid=openid, campaign="one-yuan", unit="HC-A1"))
         with pytest.raises(OperationalError):
             lock_the_worker()
     lock_the_worker()  # free again once the order committed

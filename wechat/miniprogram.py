@@ -193,9 +193,10 @@ class MiniProgramClient:
             reply = self._pool.request("GET", f"{self._login_url}?{query}", redirect=False,
                                        timeout=self._timeout)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            # Not the exception's text: the URL it may name carries the AppSecret.
+            # Neither the exception's text nor the exception as the cause: the URL it may name
+            # carries the AppSecret, and a logged traceback would print it.
             raise WeChatUnavailableError(
-                f"code2Session unreachable: {type(exc).__name__}") from exc
+                f"code2Session unreachable: {type(exc).__name__}") from None
         result = _login_result(reply.status, reply.data)
         unionid = result.get("unionid")
         return LoginSession(openid=result["openid"], unionid=unionid if unionid else None)

@@ -108,7 +108,7 @@ _LOCKED_TARGET = DirectStatement(select(
     _CAMPAIGN.code == bindparam("campaign"), _UNIT.code == bindparam("unit")))
 
 
-def _find_target(session: Session, request: OrderRequest) -> _Target:
+def _find_target_and_lock_worker(session: Session, request: OrderRequest) -> _Target:
     """The campaign and unit in one statement, the worker's row locked by it; when either is
     missing (or a draft), the lookups that say which (and keep a code that cannot exist from
     the database)."""
@@ -161,7 +161,7 @@ def _pending_donation(session: Session, deps: Deps,
     worker's identical pending order if there is one, else a new one."""
     now = deps.clock()
     with write_transaction(session):
-        target = _find_target(session, request)
+        target = _find_target_and_lock_worker(session, request)
         _check_open(target, deps)
         fields = _new_donation(deps, request, target, now)
         # The Donation handed on is never added to the session, so reading its fields loads
@@ -296,6 +296,7 @@ def _claim_query(session: Session, deps: Deps, out_trade_no: str) -> datetime | 
 
 _CLAIM = DirectStatement(
     update(donations_table)
+    # An UPDATE's parameters may not share a column's name.
     .where(_COLUMN.out_trade_no == bindparam("order"),
            _COLUMN.status == DonationStatus.PENDING, _COLUMN.prepay_id.is_not(None),
            _COLUMN.expires_at > bindparam("now", type_=UTCDateTime()),

@@ -82,9 +82,9 @@ def record_notified_payment(engine: Engine, tx: Transaction, now: datetime, *, k
     except DBAPIError as exc:
         if not exc.connection_invalidated:
             raise
-        # The database dropped a pooled connection (a restart, a failover), and the rest of the
-        # pool is as dead: start a new pool and try once more. Safe: had the statement committed
-        # before the connection died, this copy finds the payment and says 'duplicate'.
-        engine.dispose()
+        # The database dropped a pooled connection (a restart, a failover), and the pool was
+        # replaced with it: try once more on a new connection. Safe: had the statement
+        # committed before the connection died, this copy finds the payment and says
+        # 'duplicate'.
         verdict = _ONE_STATEMENT.alone(engine, params)[0][0]
     return str(verdict) if verdict is not None else None
