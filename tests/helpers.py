@@ -120,3 +120,22 @@ def at_once(count: int, call: Any) -> list[Any]:
     for thread in threads:
         thread.join()
     return results
+
+
+def cut_pooled_connections(engine: Any, session: Any, count: int) -> int:
+    """Cut `count` of the engine's pooled connections from under it, as a database restart
+    would (on PostgreSQL the server ends their backends; SQLite's are closed); returns how many
+    were cut."""
+    pooled = [engine.raw_connection() for _ in range(count)]
+    if engine.dialect.name != "postgresql":
+        for connection in pooled:
+            connection.driver_connection.close()
+            connection.close()
+        return len(pooled)
+    pids = [connection.driver_connection.info.backend_pid for connection in pooled]
+    for connection in pooled:
+        connection.close()  # back to the pool, alive as far as the pool knows
+    session.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"),
+                    {"pids": pids})
+    session.commit()
+    return len(pids)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from models import Scope, Worker
 from models.direct import DirectStatement
 from models.tables import donations_table
-from tests.helpers import Api, demo_tree
+from tests.helpers import Api, cut_pooled_connections, demo_tree
 
 _WORKERS = Worker.__table__
 _ADD = DirectStatement(insert(_WORKERS).values(
@@ -73,30 +73,12 @@ def test_a_driver_error_is_raised_as_sqlalchemy_raises_it(session: Any) -> None:
     assert count.scalar(session.connection(), {"o": "o-twice"}) == 0
 
 
-def _cut_app_connections(api: Api, session: Any) -> int:
-    """Cut the app's pooled connections from under it, as a database restart would."""
-    engine = api.runtime.engine
-    pooled = [engine.raw_connection() for _ in range(3)]
-    if engine.dialect.name != "postgresql":
-        for connection in pooled:
-            connection.driver_connection.close()
-            connection.close()
-        return len(pooled)
-    pids = [connection.driver_connection.info.backend_pid for connection in pooled]
-    for connection in pooled:
-        connection.close()  # back to the pool, alive as far as the pool knows
-    session.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"),
-                    {"pids": pids})
-    session.commit()
-    return len(pids)
-
-
 def test_a_connection_the_database_dropped_is_not_used_again(api: Api, session: Any) -> None:
     demo_tree(session)
     token = api.login("alice")
     placed = api.order(token, unit="HC-A1").get_json()
     path = f"/api/donations/{placed['out_trade_no']}"
-    cut = _cut_app_connections(api, session)
+    cut = cut_pooled_connections(api.runtime.engine, session, 3)
     statuses = [api.get(path, token).status_code for _ in range(cut + 1)]
     # The first poll may meet a dead connection (5xx, the mini-program polls again); it is
     # thrown away with the rest of the pool, as dead as it, so no other poll meets one.

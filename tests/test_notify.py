@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from models import TOTAL_SHARDS, Anomaly, Donation, Notification
 from models.database import make_engine
 from tests import notices
-from tests.helpers import Api, demo_tree
+from tests.helpers import Api, cut_pooled_connections, demo_tree
 
 
 @pytest.fixture
@@ -226,30 +226,12 @@ def test_database_failure_answers_5xx_so_wechat_retries(api: Api, session: Any,
     assert _totals(api) == (200, 1, 1)
 
 
-def _drop_app_connections(api: Api, session: Any) -> int:
-    """Cut the notifications' pooled database connections from under the app, as a database
-    restart would; returns how many were cut."""
-    engine = api.runtime.bounded_engine
-    pooled = [engine.raw_connection() for _ in range(2)]
-    if engine.dialect.name != "postgresql":
-        for connection in pooled:
-            connection.driver_connection.close()
-            connection.close()
-        return len(pooled)
-    pids = [connection.driver_connection.info.backend_pid for connection in pooled]
-    for connection in pooled:
-        connection.close()  # back to the pool, alive as far as the pool knows
-    session.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"),
-                    {"pids": pids})
-    session.commit()
-    return len(pids)
-
-
 def test_dropped_database_connections_are_replaced_not_reused(api: Api, session: Any,
                                                               order: Any) -> None:
     creds = notices.credentials(api.app)
     message = notices.signed(creds, notices.transaction(creds, order["out_trade_no"], 200))
-    dropped = _drop_app_connections(api, session)
+    # The notifications' pool: cut from under the app, as a database restart would.
+    dropped = cut_pooled_connections(api.runtime.bounded_engine, session, 2)
     statuses = [_post(api, message).status_code for _ in range(dropped + 1)]
     if api.runtime.engine.dialect.name == "postgresql":
         # The fast path starts a new pool and tries again within the same delivery.

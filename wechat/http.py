@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
 import requests
 import urllib3
 from requests.utils import get_environ_proxies
+
+from wechat.errors import WeChatUnavailableError
 
 
 def pooled_session(base_url: str) -> requests.Session:
@@ -49,3 +53,14 @@ def connection_pool(base_url: str) -> urllib3.PoolManager:
 
 def _ca_bundle() -> str | None:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+
+
+def json_object(content: bytes, source: str) -> dict[str, Any]:
+    """A reply's body as a JSON object; anything else is `source` (who answered) unavailable."""
+    try:
+        data = json.loads(content)
+    except ValueError as exc:
+        raise WeChatUnavailableError(f"{source} answered something not JSON") from exc
+    if not isinstance(data, dict):
+        raise WeChatUnavailableError(f"{source} answered JSON that is not an object")
+    return data

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from wechatpy.client.base import BaseWeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from wechat.errors import MiniProgramError, WeChatUnavailableError
-from wechat.http import connection_pool, pooled_session
+from wechat.http import connection_pool, json_object, pooled_session
 
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})
 SYSTEM_BUSY_ERRCODE = -1
@@ -251,12 +250,7 @@ def _login_result(status: int, content: bytes) -> dict[str, Any]:
     """code2Session's answer with a string openid; its errcode raised as wechatpy would."""
     if status != 200:
         raise WeChatUnavailableError(f"code2Session answered HTTP {status}")
-    try:
-        result = json.loads(content)
-    except ValueError as exc:
-        raise WeChatUnavailableError("code2Session answered something not JSON") from exc
-    if not isinstance(result, dict):
-        raise WeChatUnavailableError("code2Session answered JSON that is not an object")
+    result = json_object(content, "code2Session")
     _raise_errcode(result)
     if not isinstance(result.get("openid"), str):
         raise WeChatUnavailableError("code2Session answered without an openid")

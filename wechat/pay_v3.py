@@ -14,7 +14,7 @@ import urllib3
 
 from wechat.bill import BillLocation
 from wechat.errors import NotificationError, WeChatPayError, WeChatUnavailableError
-from wechat.http import connection_pool, pooled_session
+from wechat.http import connection_pool, json_object, pooled_session
 from wechat.pay_crypto import build_authorization, new_nonce, pay_sign
 from wechat.pay_models import (
     JsapiOrder,
@@ -225,7 +225,7 @@ class PayV3Client:
                 self._config.wechatpay_public_keys, headers, content, self._clock())
         except NotificationError as exc:
             raise WeChatUnavailableError(f"unverifiable WeChat Pay reply: {exc}") from exc
-        return _json_object(content) if content else {}
+        return json_object(content, "WeChat Pay") if content else {}
 
     @staticmethod
     def _parse(build: Callable[[], _T]) -> _T:
@@ -233,16 +233,6 @@ class PayV3Client:
             return build()
         except ValueError as exc:
             raise WeChatUnavailableError(f"unexpected WeChat Pay reply: {exc}") from exc
-
-
-def _json_object(content: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(content)
-    except ValueError as exc:
-        raise WeChatUnavailableError("WeChat Pay reply is not JSON") from exc
-    if not isinstance(data, dict):
-        raise WeChatUnavailableError("WeChat Pay reply is not a JSON object")
-    return data
 
 
 def _pay_error(status: int, content: bytes) -> WeChatPayError:
