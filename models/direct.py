@@ -2,7 +2,7 @@
 
 A donor's requests each run a few one-row statements, and on PostgreSQL SQLAlchemy's execution
 machinery (the execution context, the result object, the cache key) costs more CPU a statement
-than psycopg's own work does (≈ 85 µs against ≈ 70 µs, measured on a 2-core host). A
+than psycopg's own work does (bench/statements.py: straight to psycopg ≈ 0.55 of the CPU). A
 DirectStatement is a Core statement compiled once for PostgreSQL and run on the connection's
 psycopg cursor as a prepared statement (psycopg prepares it on each pooled connection the first
 time, and again after a rollback of a transaction on that connection, which forgets them).
