@@ -251,30 +251,31 @@ def _login_result(status: int, content: bytes) -> dict[str, Any]:
     if status != 200:
         raise WeChatUnavailableError(f"code2Session answered HTTP {status}")
     result = json_object(content, "code2Session")
-    _raise_errcode(result)
+    error = _errcode_error(result.get("errcode"), result.get("errmsg"))
+    if error is not None:
+        raise error
     if not isinstance(result.get("openid"), str):
         raise WeChatUnavailableError("code2Session answered without an openid")
     return result
 
 
-def _raise_errcode(result: dict[str, Any]) -> None:
-    """A non-zero errcode as wechatpy raised it for the other calls: WeChat busy (-1), or one
-    that is no number, is WeChat unavailable; any other is a MiniProgramError."""
+def _errcode_error(errcode: Any, errmsg: Any) -> Exception | None:
+    """The error a mini-program API's errcode means, or None for none (0 or absent): WeChat
+    busy (-1), or an errcode that is no number, is WeChat unavailable; any other is a
+    MiniProgramError."""
     try:
-        errcode = int(result.get("errcode") or 0)
+        number = int(errcode or 0)
     except (TypeError, ValueError):
-        raise WeChatUnavailableError(
-            "mini-program API answered an errcode that is no number") from None
-    if errcode == SYSTEM_BUSY_ERRCODE:
-        raise WeChatUnavailableError(f"mini-program API busy: {result.get('errmsg', '')}")
-    if errcode:
-        raise MiniProgramError(errcode, str(result.get("errmsg", "")))
+        return WeChatUnavailableError("mini-program API answered an errcode that is no number")
+    if number == SYSTEM_BUSY_ERRCODE:
+        return WeChatUnavailableError(f"mini-program API busy: {errmsg or ''}")
+    return MiniProgramError(number, str(errmsg or "")) if number else None
 
 
 def _converted(exc: Any) -> Exception:
-    if exc.errcode is None or exc.errcode == SYSTEM_BUSY_ERRCODE:
-        return WeChatUnavailableError(f"mini-program API failed: {exc}")
-    return MiniProgramError(int(exc.errcode), str(exc.errmsg))
+    """wechatpy's error for a call it made; without an errcode, WeChat unavailable."""
+    return (_errcode_error(exc.errcode, exc.errmsg)
+            or WeChatUnavailableError(f"mini-program API failed: {exc}"))
 
 
 def _image_bytes(result: Any) -> bytes:
